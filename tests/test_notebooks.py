@@ -1,0 +1,146 @@
+"""Every notebook runs headless, top to bottom, without an error or a warning.
+
+One test per ``notebooks/*.ipynb`` (on the bundled sample data, the notebooks' default), plus
+tests of the runner itself: that it uses the venv's kernel and the notebook's folder, injects
+parameters like papermill, and really notices errors and warnings.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import NOTEBOOKS_DIR, inject_parameters, notebook_paths, notebook_problems
+from nbclient.exceptions import CellExecutionError
+
+Runner = Callable[..., nbformat.NotebookNode]
+
+
+def test_there_are_notebooks() -> None:
+    assert notebook_paths(), f"no notebooks found in {NOTEBOOKS_DIR}"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.name)
+def test_notebook_runs_clean(path: Path, run_notebook: Runner) -> None:
+    nb = run_notebook(path)
+    problems = notebook_problems(nb)
+    assert not problems, f"{path.name} printed errors or warnings:\n" + "\n".join(problems)
+
+
+# --- the runner itself ---------------------------------------------------------------------------
+
+
+def _write_notebook(folder: Path, *sources: str, parameters: str | None = None) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    if parameters is not None:
+        tagged = nbformat.v4.new_code_cell(parameters)
+        tagged.metadata["tags"] = ["parameters"]
+        cells.insert(0, tagged)
+    nb.cells = cells
+    folder = folder / "src"  # the executed copy goes to tmp_path itself
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "00-probe.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.notebook
+def test_runner_uses_venv_kernel_cwd_and_parameters(tmp_path: Path, run_notebook: Runner) -> None:
+    path = _write_notebook(
+        tmp_path,
+        "import os, sys\nprint(sys.prefix)\nprint(os.getcwd())\nprint(repr(LABEL), N * 2)",
+        parameters='LABEL = "sample"\nN = 1',
+    )
+    nb = run_notebook(path, {"LABEL": "mine", "N": 21})
+
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    assert tags[:2] == [["parameters"], ["injected-parameters"]]
+    assert nb.cells[1].source == "# Parameters\nLABEL = 'mine'\nN = 21\n"
+    lines = nb.cells[2].outputs[0]["text"].splitlines()
+    assert lines == [sys.prefix, str(path.parent.resolve()), "'mine' 42"]
+    saved = nbformat.read(tmp_path / path.name, as_version=4)
+    assert saved.cells[2].outputs == nb.cells[2].outputs, "the executed copy is kept in tmp_path"
+    assert nbformat.read(path, as_version=4).cells[1].outputs == [], "source left untouched"
+
+
+@pytest.mark.notebook
+def test_runner_reports_warnings_and_stderr(tmp_path: Path, run_notebook: Runner) -> None:
+    path = _write_notebook(
+        tmp_path,
+        "import warnings\nwarnings.warn('watch out', FutureWarning)",
+        "import sys\nprint('oops', file=sys.stderr)",
+        "print('fine')",
+    )
+    problems = notebook_problems(run_notebook(path))
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("cell 0: stderr:")
+    assert "FutureWarning: watch out" in problems[0]
+    assert problems[1] == "cell 1: stderr: oops"
+
+
+@pytest.mark.notebook
+def test_runner_fails_on_an_error(tmp_path: Path, run_notebook: Runner) -> None:
+    path = _write_notebook(tmp_path, "1 / 0", "print('never')")
+    with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
+        run_notebook(path)
+    saved = nbformat.read(tmp_path / path.name, as_version=4)
+    assert saved.cells[0].outputs[0]["ename"] == "ZeroDivisionError", "failed runs are kept too"
+    assert saved.cells[1].outputs == []
+
+
+def test_problems_include_widget_captured_outputs() -> None:
+    stderr = {"output_type": "stream", "name": "stderr", "text": "DeprecationWarning: x\n"}
+    error = {"output_type": "error", "ename": "KeyError", "evalue": "'odr'", "traceback": []}
+    models = {
+        "m1": {"state": {"outputs": [stderr]}},
+        "m2": {"state": {"outputs": [error]}},
+        "m3": {"state": {"value": 3}},
+    }
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": models}}
+    assert notebook_problems(nb) == [
+        "widget m1: stderr: DeprecationWarning: x",
+        "widget m2: KeyError: 'odr'",
+    ]
+
+
+def _probe_notebook() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    tagged = nbformat.v4.new_code_cell("AS_OF = None  # report date\nSEED: int = 7")
+    tagged.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# probe"), tagged, nbformat.v4.new_code_cell("x")]
+    return nb
+
+
+def test_inject_parameters_replaces_an_earlier_injection() -> None:
+    nb = inject_parameters(_probe_notebook(), {"AS_OF": "2024-03-01"})
+    nb = inject_parameters(nb, {"SEED": 1})
+    assert [c.source for c in nb.cells[1:3]][1] == "# Parameters\nSEED = 1\n"
+    assert len(nb.cells) == 4
+
+
+@pytest.mark.parametrize(
+    ("parameters", "error", "message"),
+    [
+        ({"AS_0F": "2024-03-01"}, ValueError, "'AS_0F' is not assigned"),
+        ({"SEED": object()}, TypeError, "not a Python literal"),
+    ],
+)
+def test_inject_parameters_rejects_bad_parameters(
+    parameters: dict[str, object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        inject_parameters(_probe_notebook(), parameters)
+
+
+def test_inject_parameters_needs_one_parameters_cell() -> None:
+    nb = _probe_notebook()
+    nb.cells[1].metadata["tags"] = []
+    with pytest.raises(ValueError, match="exactly one cell tagged 'parameters', found 0"):
+        inject_parameters(nb, {"SEED": 1})
