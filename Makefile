@@ -17,18 +17,24 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 LAB_ARGS ?=
+APP_ARGS ?=
+# The what-if panel notebook that `make app` serves with Voila (no code shown).
+APP_NOTEBOOK ?= notebooks/02-what-if-simulator.ipynb
+# Debian's chromium, driven by Playwright in tests/test_browser.py.
+CHROMIUM ?= /usr/bin/chromium
 # Benchmark entry points; benchmarks/ also holds importable helpers (portfolio.py, peers.py).
 BENCHMARKS ?= $(sort $(wildcard benchmarks/bench_*.py))
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install lab test lint format typecheck sample bench strip clean
+.PHONY: help install lab app browser test lint format typecheck sample bench strip clean
 
 help: ## List the targets with a one-line description
 	@echo "Usage: make <target> [VAR=value]   (venv: $(VENV))"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "Variables: PYTEST_ARGS=\"-k engine\"  BENCH_ARGS=\"--orders 1000000\"  LAB_ARGS=\"--port 8899\""
+	@echo "           APP_ARGS=\"--port 8866\"  APP_NOTEBOOK=notebooks/02-what-if-simulator.ipynb"
 
 $(PY):
 	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "error: need python3.11 or python3 on PATH" >&2; exit 1; }
@@ -50,7 +56,24 @@ install: $(STAMP) ## Create .venv if missing and install the package with its de
 lab: $(STAMP) $(LAB_OVERRIDES) ## Open JupyterLab on notebooks/ (they read data/sample/ by default)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
-test: $(STAMP) lint ## Lint, then run every test: unit, hypothesis, notebooks, doctests
+app: $(STAMP) ## Serve the what-if panel (notebook 02) with Voila: no code, for stakeholders
+	cd $(dir $(APP_NOTEBOOK)) && $(abspath $(BIN))/voila $(notdir $(APP_NOTEBOOK)) $(APP_ARGS)
+
+# Root (as in CI) installs chromium with apt; anyone else is told how, and the browser tests skip
+# (with CI=true they fail instead, so CI never passes without them).
+browser: ## Install Debian's chromium for the browser tests if missing (as root; else says how)
+	@if [ -x "$(CHROMIUM)" ]; then echo "browser tests: using $(CHROMIUM)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "browser tests: installing chromium (apt-get)"; \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } \
+		|| { echo "error: could not install chromium" >&2; \
+			case "$${CI:-}" in true|1|yes) exit 1;; esac; }; \
+	else \
+		echo "note: $(CHROMIUM) is missing, so the browser tests will skip;" \
+			"install it with: sudo apt-get install chromium"; \
+	fi
+
+test: $(STAMP) lint browser ## Lint, then run every test: unit, hypothesis, notebooks, browser, doctests
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; exit $$status
 

@@ -61,6 +61,9 @@ def _peak_gb() -> float:
 
 def _prepare(impl: str, folder: Path, start: dt.date, end: dt.date) -> Callable[[], Any]:
     """Load the data as the implementation's user would hold it; return the timed call."""
+    if impl == "pandas":  # read straight into pandas: no polars copy inflates its memory
+        o, d = peers.pandas_read(folder / "orders.parquet", folder / "defects.parquet")
+        return lambda: peers.pandas_daily(o, d, start=start, end=end)
     orders, defects = portfolio.load(folder)
     if impl == "engine":
         try:
@@ -76,10 +79,6 @@ def _prepare(impl: str, folder: Path, start: dt.date, end: dt.date) -> Callable[
         con.register("defects", defects)
         sql = peers.duckdb_sql(start, end)
         return lambda: con.sql(sql).pl()
-    if impl == "pandas":
-        o, d = peers.pandas_frames(orders, defects)
-        del orders, defects
-        return lambda: peers.pandas_daily(o, d, start=start, end=end)
     if impl == "numpy_floor":
         inputs = peers.floor_inputs(orders, defects, start=start, end=end)
         del orders, defects
@@ -235,7 +234,8 @@ def _describe(spec: portfolio.PortfolioSpec, repeats: int) -> dict[str, Any]:
     print(
         f"report days {start} .. {end} ({days} days x {n_groups} groups = "
         f"{days * n_groups:,} rows); {repeats} timed runs after 1 warm-up, "
-        f"each implementation in its own process; {os.cpu_count()} CPUs"
+        f"each implementation in its own process; {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     return {
         "spec": {**spec.__dict__, "first_day": spec.first_day.isoformat()},
@@ -328,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     verdicts = _verdicts(timed)
     print("\n" + "\n".join(verdicts))
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
     report = {
         **{k: v for k, v in run.items() if k != "folder"},

@@ -19,6 +19,7 @@ at the edges of (interval ∩ window ∩ [start, end]).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 
 import duckdb
@@ -42,6 +43,7 @@ __all__ = [
     "numpy_floor",
     "pandas_daily",
     "pandas_frames",
+    "pandas_read",
     "report_range",
 ]
 
@@ -240,6 +242,14 @@ def pandas_frames(orders: pl.DataFrame, defects: pl.DataFrame) -> tuple[pd.DataF
     o["order_date"] = pd.to_datetime(o["order_date"])
     d["event_date"] = pd.to_datetime(d["event_date"])
     return o, d
+
+
+def pandas_read(
+    orders_path: str | os.PathLike[str], defects_path: str | os.PathLike[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read the parquet files as a pandas user would (``pd.read_parquet``, dates as datetime64)."""
+    as_dates = {"to_pandas_kwargs": {"date_as_object": False}}
+    return pd.read_parquet(orders_path, **as_dates), pd.read_parquet(defects_path, **as_dates)
 
 
 def pandas_daily(

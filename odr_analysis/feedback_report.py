@@ -128,7 +128,7 @@ def parse_feedback_date(column: str, fmt: str) -> pl.Expr:
     datetime.date(2017, 1, 13)
     """
     parts = re.split(r"(%[dmyY])", fmt)
-    unknown = [p for p in parts if p.startswith("%") and p not in _TOKENS]
+    unknown = [p for p in parts if "%" in p and p not in _TOKENS]
     if unknown or sum(p in _TOKENS for p in parts) != 3:
         raise ValueError(f"unsupported feedback date format {fmt!r}: use %d, %m and %y or %Y")
     pattern = "^" + "".join(_TOKENS.get(p, re.escape(p)) for p in parts if p) + "$"

@@ -22,6 +22,18 @@ Nothing is lost: every data line read is a row of ``orders``' items, ``feedback`
 file ``rows_read = kept + excluded + rejected`` (``excluded``: valid rows left out by a rule,
 like MCF orders and rows repeated by overlapping exports; ``rejected``: rows that could not be
 used, like an unreadable date or feedback for an order not in the orders report).
+
+Choices where Amazon is silent:
+
+* a file whose last line stops in the middle of a row (fewer fields, no line end) is an error,
+  not a reject: the download was cut off, so orders after it are missing and every rate would
+  be wrong without a visible reject to explain it;
+* overlapping orders exports: a row identical to one already read is excluded as a duplicate;
+  the same order item (order id, sku, asin) in two files is kept once, from the copy with the
+  latest ``last-updated-date``; different items of one order in different files are merged;
+* feedback and claims rows identical to one already read are excluded as duplicates; feedback
+  for an MCF order is excluded; feedback or a claim for any other order missing from the
+  orders report is rejected (the engine would not see it).
 """
 
 from __future__ import annotations
@@ -43,6 +55,7 @@ from odr_analysis.orders_report import (
     ReportFormatError,
     combine_orders,
     duplicate_rows,
+    is_blank,
     read_orders_file,
     rejects_frame,
 )
@@ -168,7 +181,7 @@ def detect_format(path: str | Path) -> str | None:
     """
     path = Path(path)
     head, first = _first_line(path)
-    if not head.strip():
+    if is_blank(head):
         raise ReportFormatError(
             f"file '{path}' is empty; expected one of: {'; '.join(FORMATS.values())}",
             file=str(path),
@@ -233,6 +246,19 @@ def load_account(path: str | Path, *, marketplace: str | None = None) -> Account
             )
         by_format[found].append(file)
 
+    health_frames = []
+    health_files = []
+    for p in by_format["account_health"]:
+        report = read_account_health(p)
+        health_frames.append(report.odr.with_columns(account=pl.lit(name), file=pl.lit(p.name)))
+        health_files.append((p.name, report.odr.height, "; ".join(report.warnings)))
+    health = pl.concat(
+        [
+            pl.DataFrame(schema=HEALTH_SCHEMA),
+            *(f.select(HEALTH_SCHEMA.names()) for f in health_frames),
+        ]
+    )
+
     order_reads = [read_orders_file(p) for p in by_format["all_orders"]]
     combined = combine_orders(order_reads, name)
     orders = combined.orders
@@ -255,19 +281,6 @@ def load_account(path: str | Path, *, marketplace: str | None = None) -> Account
         ]
     reads += [read_claims_file(p) for p in by_format["claims"]]
     feedback, defects, defect_rejects, kept = _match_defects(reads, orders, order_rejects, name)
-
-    health_frames = []
-    health_files = []
-    for p in by_format["account_health"]:
-        report = read_account_health(p)
-        health_frames.append(report.odr.with_columns(account=pl.lit(name), file=pl.lit(p.name)))
-        health_files.append((p.name, report.odr.height, "; ".join(report.warnings)))
-    health = pl.concat(
-        [
-            pl.DataFrame(schema=HEALTH_SCHEMA),
-            *(f.select(HEALTH_SCHEMA.names()) for f in health_frames),
-        ]
-    )
 
     rejects = pl.concat([order_rejects, *defect_rejects]).with_columns(account=pl.lit(name))
     rejects = rejects.select(ACCOUNT_REJECTS_SCHEMA.names()).sort("file", "line")
@@ -294,18 +307,15 @@ def load_account(path: str | Path, *, marketplace: str | None = None) -> Account
 def _match_defects(
     reads: Sequence[FileRead], orders: pl.DataFrame, order_rejects: pl.DataFrame, account: str
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[pl.DataFrame], dict[str, int]]:
-    """Feedback and claims rows: drop repeats, keep those whose order is in ``orders``."""
-    known = orders.select("order_id")
-    mcf = order_rejects.filter(pl.col("reason") == MCF_REASON).select("order_id").unique()
-    failed = (
-        order_rejects.filter(pl.col("outcome") == "rejected")
-        .select("order_id")
-        .drop_nulls()
-        .unique()
-    )
+    """Feedback and claims rows: drop repeats, keep those whose order is in ``orders``.
+
+    Returns the feedback frame, the defects frame, the rejects frames and the kept rows per
+    file.
+    """
+    known = orders["order_id"].implode()
     rejects: list[pl.DataFrame] = [r.rejects for r in reads]
-    kept_rows: dict[str, list[pl.DataFrame]] = {"seller_feedback": [], "claims": []}
-    for fmt, kept_list in kept_rows.items():
+    kept: dict[str, pl.DataFrame] = {}
+    for fmt, column in (("seller_feedback", "Order ID"), ("claims", "order-id")):
         parts = [
             r.rows.with_columns(_file_index=pl.lit(i, pl.Int32))
             for i, r in enumerate(reads)
@@ -314,69 +324,43 @@ def _match_defects(
         if not parts:
             continue
         rows = pl.concat(parts)
-        value_columns = [c for c in rows.columns if c not in ("file", "line", "_file_index")]
-        repeated = duplicate_rows(rows, value_columns)
-        rows = rows.join(
-            repeated.select("_file_index", "line"), on=["_file_index", "line"], how="anti"
+        repeated = duplicate_rows(
+            rows, [c for c in rows.columns if c not in ("file", "line", "_file_index")]
         )
-        in_mcf = pl.col("order_id").is_in(mcf["order_id"].implode())
-        known_order = pl.col("order_id").is_in(known["order_id"].implode())
-        in_failed = pl.col("order_id").is_in(failed["order_id"].implode())
+        rows = rows.join(
+            repeated.select("_file_index", "line"),
+            on=["_file_index", "line"],
+            how="anti",
+            maintain_order="left",
+        ).with_columns(_known=pl.col("order_id").is_in(known))
         rejects.append(
             rejects_frame(
-                pl.concat(
-                    [
-                        repeated.select(
-                            "file",
-                            "line",
-                            "order_id",
-                            reason=pl.format(
-                                "duplicate row (already read from {} line {})",
-                                "first_file",
-                                "first_line",
-                            ),
-                            outcome=pl.lit("excluded"),
-                        ),
-                        rows.filter(~known_order).select(
-                            "file",
-                            "line",
-                            "order_id",
-                            reason=pl.when(in_mcf)
-                            .then(
-                                pl.lit(
-                                    "order is an MCF order (sales-channel Non-Amazon), not in ODR"
-                                )
-                            )
-                            .when(in_failed)
-                            .then(
-                                pl.lit(
-                                    "order not in the orders report (its rows there were rejected)"
-                                )
-                            )
-                            .otherwise(pl.lit("order not in the orders report")),
-                            outcome=pl.when(in_mcf)
-                            .then(pl.lit("excluded"))
-                            .otherwise(pl.lit("rejected")),
-                        ),
-                    ]
-                ).with_columns(
-                    column=pl.lit("Order ID" if fmt == "seller_feedback" else "order-id"),
-                    value=pl.col("order_id"),
+                repeated.select(
+                    "file",
+                    "line",
+                    "order_id",
+                    column=pl.lit(column),
+                    value="order_id",
+                    reason="_reason",
+                    outcome=pl.lit("excluded"),
                 )
             )
         )
-        kept_list.append(rows.filter(known_order).drop("_file_index"))
+        rejects.append(_unknown_orders(rows.filter(~pl.col("_known")), column, order_rejects))
+        kept[fmt] = rows.filter("_known").drop("_known", "_file_index")
 
     feedback = pl.concat(
         [
             pl.DataFrame(schema=FEEDBACK_SCHEMA),
             *(
-                f.with_columns(account=pl.lit(account)).select(FEEDBACK_SCHEMA.names())
-                for f in kept_rows["seller_feedback"]
+                [kept["seller_feedback"].with_columns(account=pl.lit(account))]
+                if "seller_feedback" in kept
+                else []
             ),
-        ]
-    )
-    claims = pl.concat(kept_rows["claims"]) if kept_rows["claims"] else None
+        ],
+        how="diagonal",
+    ).select(FEEDBACK_SCHEMA.names())
+    claims = kept.get("claims")
     defects = pl.concat(
         [
             pl.DataFrame(schema=DEFECTS_SCHEMA),
@@ -404,10 +388,33 @@ def _match_defects(
             ),
         ]
     )
-    kept = dict(feedback.group_by("file").len().iter_rows())
+    counts = dict(feedback.group_by("file").len().iter_rows())
     if claims is not None:
-        kept.update(claims.group_by("file").len().iter_rows())
-    return feedback, defects, rejects, kept
+        counts.update(claims.group_by("file").len().iter_rows())
+    return feedback, defects, rejects, counts
+
+
+def _unknown_orders(rows: pl.DataFrame, column: str, order_rejects: pl.DataFrame) -> pl.DataFrame:
+    """Rejects for feedback or claims rows whose order is not among the orders: excluded when
+    it is an MCF order, rejected otherwise (saying so when the order's own rows were rejected)."""
+    mcf = order_rejects.filter(pl.col("reason") == MCF_REASON)["order_id"].implode()
+    failed = order_rejects.filter(pl.col("outcome") == "rejected")["order_id"].implode()
+    in_mcf = pl.col("order_id").is_in(mcf)
+    return rejects_frame(
+        rows.select(
+            "file",
+            "line",
+            "order_id",
+            column=pl.lit(column),
+            value="order_id",
+            reason=pl.when(in_mcf)
+            .then(pl.lit("order is an MCF order (sales-channel Non-Amazon), not in ODR"))
+            .when(pl.col("order_id").is_in(failed))
+            .then(pl.lit("order not in the orders report (its rows there were rejected)"))
+            .otherwise(pl.lit("order not in the orders report")),
+            outcome=pl.when(in_mcf).then(pl.lit("excluded")).otherwise(pl.lit("rejected")),
+        )
+    )
 
 
 def _ingest(

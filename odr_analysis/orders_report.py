@@ -56,6 +56,7 @@ __all__ = [
     "TableSpec",
     "combine_orders",
     "duplicate_rows",
+    "is_blank",
     "read_orders_file",
     "read_table",
     "rejects_frame",
@@ -163,26 +164,56 @@ def _fail(
     )
 
 
-def _read_bytes(path: Path, spec: TableSpec, where: str) -> bytes:
-    """The file's bytes, checked to be non-empty text (UTF-8 is checked while parsing)."""
+class _Head(NamedTuple):
+    header: bytes  # the first line, line end removed
+    ends_with_newline: bool
+
+
+def _head(path: Path, spec: TableSpec, where: str) -> _Head:
+    """The first line, checked; the whole file is read here only when it looks empty."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            header = handle.readline()
+            start = header + handle.read(4096)
+            size = handle.seek(0, 2)
+            handle.seek(max(size - 1, 0))
+            last = handle.read(1)
     except OSError as exc:
         raise _fail(spec, where, f"cannot be read ({exc.strerror})") from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _fail(spec, where, "is UTF-16 text (a spreadsheet's 'Unicode text'?), not UTF-8")
-    if not data or data.isspace():
+    if is_blank(start) and (size <= len(start) or is_blank(path.read_bytes())):
         raise _fail(spec, where, "is empty")
+    if b"\x00" in header:
+        raise _unreadable(path, spec, where)
+    return _Head(header.rstrip(b"\n").rstrip(b"\r"), last == b"\n")
+
+
+def _unreadable(path: Path, spec: TableSpec, where: str, detail: str = "") -> ReportFormatError:
+    """Why polars could not read the file: a NUL byte, bytes that are not UTF-8, or ``detail``."""
+    data = path.read_bytes()
     if b"\x00" in data:
         offset = data.index(b"\x00")
-        raise _fail(
+        return _fail(
             spec,
             where,
             f"holds a NUL byte at byte {offset}: a binary file (a spreadsheet, an archive?), "
             "not a text report",
             line=data.count(b"\n", 0, offset) + 1,
         )
-    return data
+    return _not_utf8(data, spec, where) or _fail(spec, where, f"cannot be read ({detail})")
+
+
+def is_blank(data: bytes) -> bool:
+    """Whether ``data`` holds nothing but white space (and perhaps a UTF-8 byte-order mark).
+
+    >>> is_blank(b"\\xef\\xbb\\xbf \\r\\n"), is_blank(b"a")
+    (True, False)
+    """
+    head = data[:4096].removeprefix(b"\xef\xbb\xbf")
+    if head and not head.isspace():
+        return False
+    return len(data) <= 4096 or data[4096:].isspace()
 
 
 def _not_utf8(data: bytes, spec: TableSpec, where: str) -> ReportFormatError | None:
@@ -202,13 +233,12 @@ def _not_utf8(data: bytes, spec: TableSpec, where: str) -> ReportFormatError | N
     return None
 
 
-def _header(data: bytes, spec: TableSpec, where: str) -> list[str]:
-    end = data.find(b"\n")
+def _header(path: Path, head: _Head, spec: TableSpec, where: str) -> list[str]:
     try:
-        first = (data if end < 0 else data[:end]).decode("utf-8")
+        first = head.header.decode("utf-8")
     except UnicodeDecodeError:
-        raise _not_utf8(data, spec, where) or _fail(spec, where, "is not UTF-8") from None
-    names = [name.strip() for name in first.lstrip("\ufeff").rstrip("\r").split(spec.separator)]
+        raise _unreadable(path, spec, where) from None
+    names = [name.strip() for name in first.lstrip("\ufeff").split(spec.separator)]
     if spec.quote_char:
         names = [
             name[1:-1].replace(spec.quote_char * 2, spec.quote_char)
@@ -276,20 +306,27 @@ def _field_count(spec: TableSpec, line: pl.Expr) -> pl.Expr:
     return unquoted.str.count_matches(sep, literal=True) + 1
 
 
-def _lines(data: bytes, spec: TableSpec, where: str, n_header: int) -> pl.DataFrame:
+def _scan(path: Path, spec: TableSpec, **options: object) -> pl.LazyFrame:
+    """The data lines of the file (the header skipped), as polars reads them."""
+    settings: dict[str, object] = {
+        "has_header": False,
+        "skip_rows": 1,
+        "separator": spec.separator,
+        "quote_char": spec.quote_char,
+        "empty_string_is_null": False,
+        "raise_if_empty": False,
+        "glob": False,  # a file name may hold [ ] * ?
+        **options,
+    }
+    return pl.scan_csv(path, **settings)  # type: ignore[arg-type]
+
+
+def _lines(path: Path, spec: TableSpec, where: str, n_header: int) -> pl.DataFrame:
     """Per data line: ``line`` number, number of fields ``_n``, and ``_blank``."""
+    whole_lines = {"separator": "\x00", "quote_char": None, "schema": {"_l": pl.String}}
     try:
         return (
-            pl.scan_csv(
-                data,
-                has_header=False,
-                skip_rows=1,
-                separator="\x00",  # absent (checked): one column holding the whole line
-                quote_char=None,
-                schema={"_l": pl.String},
-                empty_string_is_null=False,
-                raise_if_empty=False,
-            )
+            _scan(path, spec, **whole_lines)  # NUL never occurs in text: one column per line
             .select(
                 _n=_field_count(spec, pl.col("_l")).cast(pl.Int64),
                 _blank=pl.col("_l").str.contains(r"^\s*$"),
@@ -300,10 +337,8 @@ def _lines(data: bytes, spec: TableSpec, where: str, n_header: int) -> pl.DataFr
             .with_row_index("line", offset=2)
             .with_columns(pl.col("line").cast(pl.Int64))
         )
-    except pl.exceptions.ComputeError as exc:
-        raise _not_utf8(data, spec, where) or _fail(
-            spec, where, f"cannot be read ({exc})"
-        ) from None
+    except pl.exceptions.PolarsError as exc:  # a NUL byte, or bytes that are not UTF-8
+        raise _unreadable(path, spec, where, str(exc)) from None
 
 
 def read_table(path: str | Path, spec: TableSpec, *, file: str | None = None) -> RawTable:
@@ -321,27 +356,22 @@ def read_table(path: str | Path, spec: TableSpec, *, file: str | None = None) ->
     path = Path(path)
     file = path.name if file is None else file
     where = str(path)  # messages name the path; rows name the file
-    data = _read_bytes(path, spec, where)
-    names = _header(data, spec, where)
+    head = _head(path, spec, where)
+    names = _header(path, head, spec, where)
     positions = _positions(names, spec, where)
     n_header = len(names)
     n_real = n_header
     while n_real > 1 and not names[n_real - 1]:
         n_real -= 1
 
-    meta = _lines(data, spec, where, n_header)
+    meta = _lines(path, spec, where, n_header)
     native = (
-        pl.scan_csv(
-            data,
-            has_header=False,
-            skip_rows=1,
-            separator=spec.separator,
-            quote_char=spec.quote_char,
+        _scan(
+            path,
+            spec,
             schema={f"_{i}": pl.String for i in range(n_header)},
             truncate_ragged_lines=True,
             missing_columns="insert",
-            empty_string_is_null=False,
-            raise_if_empty=False,
         )
         .select(pl.col(f"_{i}").alias(column) for column, i in positions.items())
         .collect()
@@ -349,15 +379,7 @@ def read_table(path: str | Path, spec: TableSpec, *, file: str | None = None) ->
     if native.height != meta.height:
         if spec.quote_char:
             odd = (
-                pl.scan_csv(
-                    data,
-                    has_header=False,
-                    skip_rows=1,
-                    separator="\x00",
-                    quote_char=None,
-                    schema={"_l": pl.String},
-                    empty_string_is_null=False,
-                )
+                _scan(path, spec, separator="\x00", quote_char=None, schema={"_l": pl.String})
                 .select(
                     line=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
                     odd=pl.col("_l").str.count_matches(spec.quote_char, literal=True) % 2 == 1,
@@ -374,7 +396,7 @@ def read_table(path: str | Path, spec: TableSpec, *, file: str | None = None) ->
             )
         raise _fail(spec, where, "its rows could not be matched to its lines")  # pragma: no cover
 
-    if meta.height and not data.endswith(b"\n"):
+    if meta.height and not head.ends_with_newline:
         last = meta.row(meta.height - 1, named=True)
         if not last["_blank"] and last["_n"] < n_real:
             raise _fail(
@@ -417,7 +439,8 @@ def read_table(path: str | Path, spec: TableSpec, *, file: str | None = None) ->
         )
     )
     blank = int(meta["_blank"].sum())
-    rows = native.with_columns(line=meta["line"])
+    # The native frame's own row index: attaching meta's column would re-chunk every column.
+    rows = native.with_row_index("line", offset=2).with_columns(pl.col("line").cast(pl.Int64))
     if blank or rejects.height:
         rows = rows.filter(meta.select(~pl.col("_blank") & ~bad).to_series())
     rows = rows.with_columns(
@@ -447,14 +470,11 @@ def duplicate_rows(
     """The rows of ``rows`` equal (on ``columns``) to an earlier row, with where that row is.
 
     "Earlier" follows ``order``. Returns the repeated rows with two more columns, ``first_file``
-    and ``first_line``. Hashes first, so the exact comparison runs on candidates only.
+    and ``first_line``, and ``_reason`` (``duplicate row (already read from <file> line <n>)``).
+    Hashes first, so the exact comparison runs on candidates only.
     """
     hashed = rows.with_columns(_h=pl.struct(*columns).hash())
     candidates = hashed.filter(pl.col("_h").is_duplicated()).sort(*order)
-    if candidates.is_empty():
-        return rows.head(0).with_columns(
-            first_file=pl.lit(None, pl.String), first_line=pl.lit(None, pl.Int64)
-        )
     keys = list(columns)
     return (
         candidates.with_columns(
@@ -464,6 +484,11 @@ def duplicate_rows(
         )
         .filter(pl.col("_rank") > 0)
         .drop("_h", "_rank")
+        .with_columns(
+            _reason=pl.format(
+                "duplicate row (already read from {} line {})", "first_file", "first_line"
+            )
+        )
     )
 
 
@@ -510,7 +535,7 @@ def split_checked(rows: pl.DataFrame, checks: Sequence[Check]) -> tuple[pl.DataF
     return rows.filter(~mask), rejects
 
 
-def map_values(
+def _map_values(
     frame: pl.DataFrame, column: str, mapping: Mapping[str, object], dtype: pl.DataType
 ) -> pl.Expr:
     """``column`` mapped through ``mapping`` after trimming and lower-casing; null if unknown.
@@ -630,11 +655,11 @@ def read_orders_file(path: str | Path, *, file: str | None = None) -> FileRead:
             default=None,
             return_dtype=pl.String,
         ),
-        channel=map_values(rows, "fulfillment_channel", _CHANNELS, pl.String()),
+        channel=_map_values(rows, "fulfillment_channel", _CHANNELS, pl.String()),
         purchase_ts=_iso_timestamp("purchase_date"),
         quantity=pl.col("quantity").str.strip_chars().cast(pl.Int64, strict=False),
         is_business_raw=pl.col("is_business"),
-        is_business=map_values(rows, "is_business", _BOOLEANS, pl.Boolean()),
+        is_business=_map_values(rows, "is_business", _BOOLEANS, pl.Boolean()),
         file=pl.lit(file),
     )
     checks = [
@@ -678,9 +703,15 @@ def read_orders_file(path: str | Path, *, file: str | None = None) -> FileRead:
         ),
     ]
     # MCF rows are excluded whatever else they hold: they are not Amazon orders.
-    mcf = parsed.select(pl.col("marketplace").str.to_lowercase() == "non-amazon").to_series()
-    excluded = parsed.filter(mcf)
-    good, bad = split_checked(parsed.filter(~mcf) if excluded.height else parsed, checks)
+    flags = parsed.select(
+        mcf=pl.col("marketplace").str.to_lowercase() == "non-amazon",
+        failed=pl.any_horizontal(c.failed.fill_null(False) for c in checks),
+    )
+    mcf, failed = flags["mcf"], flags["failed"] & ~flags["mcf"]
+    good, excluded, bad = parsed, parsed.clear(), rejects_frame()
+    if mcf.any() or failed.any():  # one pass over the big frame, small ones for the rest
+        good, excluded = parsed.filter(~(mcf | failed)), parsed.filter(mcf)
+        bad = split_checked(parsed.filter(failed), checks)[1]
     _check_mostly_readable(parsed.height - excluded.height, bad, str(raw.path))
     rejects = pl.concat(
         [
@@ -768,7 +799,7 @@ def combine_orders(reads: Sequence[FileRead], account: str) -> CombinedOrders:
     ).with_columns(account=pl.lit(account))
     repeated = _repeated_items(rows)
     if repeated.height:
-        rows = rows.join(repeated, on=["_file_index", "line"], how="anti")
+        rows = rows.join(repeated, on=["_file_index", "line"], how="anti", maintain_order="left")
     orders = _collapse(rows)
     kept = dict(rows.group_by("file").len().iter_rows())
     return CombinedOrders(
@@ -805,21 +836,15 @@ def _repeated_items(rows: pl.DataFrame) -> pl.DataFrame:
     candidates = rows.filter(pl.struct(*_ITEM_KEY).hash().is_duplicated())
     if candidates.is_empty():
         return candidates.with_columns(_reason=pl.lit(None, pl.String)).select(columns)
-    candidates = candidates.sort("_file_index", "line").with_columns(
-        _first_file=pl.col("file").first().over(_ROW_COLUMNS),
-        _first_line=pl.col("line").first().over(_ROW_COLUMNS),
-        _repeat=pl.int_range(pl.len()).over(_ROW_COLUMNS) > 0,
-    )
-    identical = candidates.filter("_repeat").with_columns(
-        _reason=pl.format(
-            "duplicate row (already read from {} line {})", "_first_file", "_first_line"
-        )
+    identical = duplicate_rows(candidates, _ROW_COLUMNS)
+    candidates = candidates.join(
+        identical, on=["_file_index", "line"], how="anti", maintain_order="left"
     )
     # The same item (the n-th with its key in each file) in several files: keep the copy
     # updated last; the first read wins a tie.
     key = [*_ITEM_KEY, "_occurrence"]
     copies = (
-        candidates.filter(~pl.col("_repeat"))
+        candidates.sort("_file_index", "line")
         .with_columns(_occurrence=pl.int_range(pl.len()).over("_file_index", *_ITEM_KEY))
         .filter(pl.col("_file_index").n_unique().over(key) > 1)
         .with_columns(_updated=_iso_timestamp("last_updated").fill_null(_NEVER))

@@ -64,9 +64,11 @@ __all__ = [
     "DefectKind",
     "Frame",
     "OdrInputError",
+    "check_order_values",
     "empty_defects",
     "empty_orders",
     "order_key_hash",
+    "orders_value_stats",
     "validate_defects",
     "validate_orders",
 ]
@@ -206,18 +208,29 @@ def validate_orders(orders: Frame, *, check_values: bool = True) -> pl.LazyFrame
     lf = lf.with_columns(casts) if casts else lf
     if not check_values:
         return lf
-    stats = (
-        lf.select(
-            rows=pl.len(),
-            nulls=pl.sum_horizontal(pl.col(list(ORDERS_SCHEMA)).null_count()),
-            bad_channel=(~pl.col("channel").is_in(CHANNELS)).sum(),
-            # A 64-bit hash of the key: as many distinct hashes as rows proves the key unique
-            # (far faster than hashing the strings into a set); otherwise count exactly below.
-            distinct=order_key_hash().n_unique(),
-        )
-        .collect()
-        .row(0, named=True)
+    check_order_values(lf, orders_value_stats(lf).collect(engine="in-memory"))
+    return lf
+
+
+def orders_value_stats(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """The one-row query behind the value checks of :func:`validate_orders`.
+
+    Split out so the engine can run it beside its own pass over the orders; pass its result
+    to :func:`check_order_values`. (In-memory engine: half the CPU of streaming here.)
+    """
+    return lf.select(
+        rows=pl.len(),
+        nulls=pl.sum_horizontal(pl.col(list(ORDERS_SCHEMA)).null_count()),
+        bad_channel=pl.all_horizontal(pl.col("channel") != c for c in CHANNELS).sum(),
+        # A 64-bit hash of the key: as many distinct hashes as rows proves the key unique
+        # (far faster than hashing the strings into a set); otherwise count exactly below.
+        distinct=order_key_hash().n_unique(),
     )
+
+
+def check_order_values(lf: pl.LazyFrame, stats_frame: pl.DataFrame) -> None:
+    """Raise :class:`OdrInputError` for the problems :func:`orders_value_stats` counted."""
+    stats = stats_frame.row(0, named=True)
     if stats["nulls"]:
         _null_problems(lf, ORDERS_SCHEMA, "orders")
     if stats["bad_channel"]:
@@ -250,7 +263,6 @@ def validate_orders(orders: Frame, *, check_values: bool = True) -> pl.LazyFrame
             f"(account, order_id), e.g. {examples}: orders must hold one row per order "
             "(collapse items to orders first)"
         )
-    return lf
 
 
 def order_key_hash() -> pl.Expr:

@@ -46,6 +46,7 @@ UNUSUAL_DAYS_COLUMNS: tuple[str, ...] = (
     "lower",
     "upper",
     "z",
+    "p_value",
     "mature",
     "flag",
 )
@@ -240,6 +241,13 @@ def unusual_days(
     and null otherwise. An immature cohort can be flagged ``above``: defects only arrive later,
     so a cohort that is already above the limit is the early warning this chart is for.
 
+    With few orders per cohort the normal limits alone would flag a single defect (one of six
+    orders is far above a 0.3% center in standard errors, yet happens 2% of the time), so a
+    cohort is flagged only when it is outside the limits *and* ``p_value``, the exact binomial
+    probability of a count at least that far from the center (``P(X >= d)`` above it, ``P(X <=
+    d)`` below it, ``X ~ Binomial(orders, center)``), is at most the normal tail beyond
+    ``sigma`` (0.135% at 3 sigma).
+
     ``start`` defaults to the first order date, ``end`` to ``as_of`` (later orders cannot be
     known on the report date). Only cohorts with orders get a row. Groups with no mature cohort
     have null limits.
@@ -251,12 +259,18 @@ def unusual_days(
     ...     "order_id": [f"o{i}" for i in range(300)],
     ...     "order_date": [dt.date(2024, 1, 1 + i // 100) for i in range(300)]})
     >>> defects = pl.DataFrame({"account": "acme", "order_id": ["o0", "o100", *[f"o2{i:02}"
-    ...     for i in range(10)]], "kind": "chargeback", "event_date": dt.date(2024, 2, 1),
+    ...     for i in range(16)]], "kind": "chargeback", "event_date": dt.date(2024, 2, 1),
     ...     "status": "service", "rating": None})
-    >>> unusual_days(orders, defects, as_of="2024-05-01").select(
-    ...     "cohort_start", "defective_orders", "center", "flag").rows()
-    [(datetime.date(2024, 1, 1), 1, 0.04, None), (datetime.date(2024, 1, 2), 1, 0.04, None),
-     (datetime.date(2024, 1, 3), 10, 0.04, 'above')]
+    >>> days = unusual_days(orders, defects, as_of="2024-05-01")
+    >>> days.select("cohort_start", "defective_orders", "center", "flag").rows()
+    [(datetime.date(2024, 1, 1), 1, 0.06, None), (datetime.date(2024, 1, 2), 1, 0.06, None),
+     (datetime.date(2024, 1, 3), 16, 0.06, 'above')]
+
+    Center 18/300 = 6%; upper limit 0.06 + 3 * sqrt(0.06 * 0.94 / 100) = 13.1% < 16%, and 16 or
+    more defective orders of 100 at 6% happen with probability 0.03% (< 0.135%):
+
+    >>> days.select(pl.col("upper", "p_value").round(4)).row(2)
+    (0.1312, 0.0003)
     """
     day = to_date(as_of, "as_of")
     if freq not in ("1d", "1w"):
@@ -267,11 +281,20 @@ def unusual_days(
     if isinstance(mature_days, bool) or not isinstance(mature_days, int) or mature_days < 0:
         raise ValueError(f"mature_days must be an integer >= 0, got {mature_days!r}")
     parts = prepare(orders, defects, rules=rules, by=by)
-    return _unusual_days(parts, day, start, end, float(sigma), mature_days, freq)
+    return _unusual_days(
+        parts,
+        as_of=day,
+        start=start,
+        end=end,
+        sigma=float(sigma),
+        mature_days=mature_days,
+        freq=freq,
+    )
 
 
 def _unusual_days(
     parts: OdrParts,
+    *,
     as_of: dt.date,
     start: dt.date | str | None,
     end: dt.date | str | None,
@@ -338,15 +361,62 @@ def _unusual_days(
             upper=center + sigma * std,
             z=pl.when(std > 0).then((pl.col("rate") - center) / std),
         )
-        .with_columns(
-            flag=pl.when(pl.col("rate") > pl.col("upper"))
+        .with_row_index("_cohort")
+    )
+    table = table.join(_binomial_tail(table), on="_cohort", how="left")
+    tail = NormalDist().cdf(-sigma)
+    unusual = pl.col("p_value") <= tail
+    table = (
+        table.with_columns(
+            flag=pl.when((pl.col("rate") > pl.col("upper")) & unusual)
             .then(pl.lit("above"))
             .when(~pl.col("mature"))
             .then(pl.lit("immature"))
-            .when(pl.col("rate") < pl.col("lower"))
+            .when((pl.col("rate") < pl.col("lower")) & unusual)
             .then(pl.lit("below"))
         )
         .select(*keys, *UNUSUAL_DAYS_COLUMNS[3:])
         .sort(*keys, "cohort_start")
     )
     return table.collect()
+
+
+def _binomial_tail(cohorts: pl.LazyFrame) -> pl.LazyFrame:
+    """Exact one-sided binomial probability of a count at least as far from the center.
+
+    Per cohort (``_cohort``): with ``X ~ Binomial(orders, center)``, ``P(X >= d)`` when the
+    rate is above the center and ``P(X <= d)`` otherwise; null without a center line. The
+    probabilities of ``X = 0 .. d`` come from log-space running sums (no loop, no scipy).
+    """
+    n, d, p = pl.col("orders"), pl.col("defective_orders"), pl.col("center")
+    inner = cohorts.filter(p.is_between(0.0, 1.0, closed="none")).select(
+        "_cohort", n, d, p, j=pl.int_ranges(0, d + 1)
+    )
+    j = pl.col("j")
+    # log C(n, j) = sum over i = 1 .. j of log(n - i + 1) - log(i)
+    step = pl.when(j > 0).then((n - j + 1).cast(pl.Float64).log() - j.cast(pl.Float64).log())
+    terms = (
+        inner.explode("j")
+        .with_columns(log_choose=step.fill_null(0.0).cum_sum().over("_cohort", order_by="j"))
+        .with_columns(
+            pmf=(pl.col("log_choose") + j * p.log() + (n - j).cast(pl.Float64) * (-p).log1p()).exp()
+        )
+        .group_by("_cohort")
+        .agg(
+            below_or_at=pl.col("pmf").sum(),
+            at=pl.col("pmf").filter(j == d).first(),
+            up=(pl.col("defective_orders") / pl.col("orders") > pl.col("center")).first(),
+        )
+        .select(
+            "_cohort",
+            _tail=pl.when("up")
+            .then(1 - (pl.col("below_or_at") - pl.col("at")))
+            .otherwise(pl.col("below_or_at"))
+            .clip(0.0, 1.0),
+        )
+    )
+    # A center of exactly 0 or 1 leaves no doubt: any other count is impossible under it.
+    edge = cohorts.filter((p == 0) | (p == 1)).select(
+        "_cohort", _tail=pl.when(pl.col("rate") == p).then(1.0).otherwise(0.0)
+    )
+    return pl.concat([terms, edge]).select("_cohort", p_value="_tail")

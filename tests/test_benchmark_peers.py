@@ -10,6 +10,7 @@ import datetime as dt
 import importlib.util
 from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -284,3 +285,17 @@ def test_portfolio_doctests() -> None:
 
     result = doctest.testmod(portfolio)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_pandas_from_parquet_matches_reference(
+    small: tuple[pl.DataFrame, pl.DataFrame], small_reference: pl.DataFrame, tmp_path: Path
+) -> None:
+    """The benchmark's pandas child reads parquet itself (dtypes differ from to_pandas)."""
+    orders, defects = small
+    orders.write_parquet(tmp_path / "orders.parquet")
+    defects.write_parquet(tmp_path / "defects.parquet")
+    o, d = peers.pandas_read(tmp_path / "orders.parquet", tmp_path / "defects.parquet")
+    start, end = peers.report_range(orders)
+    assert_frame_equal(
+        peers.canonical(peers.pandas_daily(o, d, start=start, end=end)), small_reference
+    )

@@ -326,7 +326,7 @@ def test_files_are_recognised_by_content_not_name(tmp_path: Path) -> None:
     folder = tmp_path / "acme-us"
     folder.mkdir()
     for i, path in enumerate(sorted(ACME.iterdir())):
-        shutil.copy(path, folder / f"download ({i}).dat")
+        shutil.copy(path, folder / f"download [{i}] (copy).dat")  # [ ] would be a glob
     (folder / ".DS_Store").write_bytes(b"\x00\x01binary")
     (folder / "archive").mkdir()
     renamed = load_account(folder)

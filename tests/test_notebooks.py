@@ -1,8 +1,8 @@
-"""Every notebook runs headless, top to bottom, without an error or a warning.
+"""Tests of the headless notebook runner (``conftest.execute_notebook``).
 
-One test per ``notebooks/*.ipynb`` (on the bundled sample data, the notebooks' default), plus
-tests of the runner itself: that it uses the venv's kernel and the notebook's folder, injects
-parameters like papermill, and really notices errors and warnings.
+That it uses the venv's kernel and the notebook's folder, injects parameters like papermill, and
+really notices errors and warnings. The project's notebooks themselves are executed (once each)
+in ``test_notebook_outputs.py``, which checks that they run clean and what they show.
 """
 
 from __future__ import annotations
@@ -21,14 +21,6 @@ Runner = Callable[..., nbformat.NotebookNode]
 
 def test_there_are_notebooks() -> None:
     assert notebook_paths(), f"no notebooks found in {NOTEBOOKS_DIR}"
-
-
-@pytest.mark.notebook
-@pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.name)
-def test_notebook_runs_clean(path: Path, run_notebook: Runner) -> None:
-    nb = run_notebook(path)
-    problems = notebook_problems(nb)
-    assert not problems, f"{path.name} printed errors or warnings:\n" + "\n".join(problems)
 
 
 # --- the runner itself ---------------------------------------------------------------------------

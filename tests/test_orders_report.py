@@ -14,6 +14,7 @@ from odr_analysis.orders_report import (
     MCF_REASON,
     ORDERS_SPEC,
     ReportFormatError,
+    _iso_timestamp,
     combine_orders,
     read_orders_file,
     read_table,
@@ -166,6 +167,7 @@ def test_comma_separated_file_is_an_error_that_asks_for_tabs(tmp_path: Path) -> 
     [
         (b"", "is empty"),
         (b" \n\r\n", "is empty"),
+        (b"\xef\xbb\xbf\r\n", "is empty"),
         ("\t".join(COLUMNS).encode("utf-16"), "UTF-16"),
         (b"amazon-order-id\x00\tpurchase-date\n", "NUL byte"),
     ],
@@ -245,8 +247,6 @@ def test_purchase_date_is_converted_to_utc_before_taking_the_date(
 def test_order_date_matches_python_for_any_offset(moment: dt.datetime, offset_minutes: int) -> None:
     local = moment.replace(microsecond=0, tzinfo=dt.timezone(dt.timedelta(minutes=offset_minutes)))
     frame = pl.DataFrame({"purchase_date": [local.isoformat()]})
-    from odr_analysis.orders_report import _iso_timestamp
-
     got = frame.select(_iso_timestamp("purchase_date")).item()
     assert got == local.astimezone(dt.UTC)
     assert got.date() == local.astimezone(dt.UTC).date()
@@ -293,6 +293,14 @@ def test_channels_map_and_unknown_channel_is_rejected_with_accepted_values(tmp_p
     assert rejects["value"].to_list() == ["Seller", ""]
     assert rejects["column"].to_list() == ["fulfillment-channel"] * 2
     assert "accepted: Amazon (AFN), Merchant (MFN)" in rejects["reason"][0]
+
+
+def test_a_file_of_mcf_orders_only_gives_no_orders(tmp_path: Path) -> None:
+    path = write(tmp_path / "o.txt", [row("111-1", sales="Non-Amazon")])
+    combined = combine_orders([read_orders_file(path)], "acct")
+    assert combined.orders.is_empty() and combined.items.is_empty()
+    assert combined.kept == {"o.txt": 0}
+    assert combined.rejects["outcome"].to_list() == ["excluded"]
 
 
 def test_mcf_orders_are_excluded_with_the_reason(tmp_path: Path) -> None:

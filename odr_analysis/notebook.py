@@ -1,0 +1,197 @@
+"""Small helpers the notebooks call: chart rendering, loading a data folder, the report date.
+
+Every notebook's first code cell calls :func:`setup`, so the charts show the same way in
+JupyterLab (also offline), in Voila, in a headless run (nbclient, papermill) and in an exported
+HTML file. The choice, and why:
+
+* altair's ``svg`` renderer (the default here): vl-convert draws each chart to SVG in the
+  kernel, no JavaScript and no CDN is needed, and a chart is a 15-30 KB ``image/svg+xml``
+  output. That size matters: a large output captured by an ipywidgets ``Output`` (the what-if
+  panel's chart) stalls headless runs (jupyter/nbclient#312). The price: no tooltips.
+* ``setup("jupyter")``: altair's ``JupyterChart`` (anywidget, JavaScript bundled, offline),
+  interactive with tooltips, for a user who wants them in JupyterLab. Its charts live in the
+  widget state, so an exported HTML file without internet shows no chart.
+* JupyterLab 4.6's own vega renderer does not know altair 6 charts (Vega-Lite 6) and altair's
+  ``html``/``default`` renderer loads vega from a CDN: both show nothing offline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Final, Protocol
+
+import altair as alt
+import polars as pl
+
+from odr_analysis.loader import Account, detect_format, load_account, load_portfolio
+from odr_analysis.rules import OdrRules, to_date
+
+__all__ = [
+    "RENDERERS",
+    "Frames",
+    "default_report_date",
+    "group_label",
+    "history_start",
+    "load",
+    "pct",
+    "report_date",
+    "setup",
+    "status_line",
+    "worst_group",
+]
+
+RENDERERS: Final = ("svg", "jupyter")
+"""The renderers :func:`setup` accepts (see the module docstring)."""
+
+
+def setup(renderer: str = "svg") -> str:
+    """Make altair charts show offline in JupyterLab, Voila and headless runs; return the name.
+
+    ``"svg"`` (default): static SVG drawn by vl-convert; ``"jupyter"``: interactive
+    ``JupyterChart`` (anywidget, works offline in JupyterLab, not in exported HTML).
+    """
+    if renderer not in RENDERERS:
+        raise ValueError(f"renderer must be one of {list(RENDERERS)}, got {renderer!r}")
+    if renderer == "jupyter":
+        alt.renderers.enable("jupyter", offline=True)
+    else:
+        alt.renderers.enable("svg")
+    return renderer
+
+
+def load(data_dir: str | Path, account: str | None = None) -> Account:
+    """Read a data folder: one account, or every account in it.
+
+    ``data_dir`` is either a portfolio (a folder of account folders, like ``data/sample``) or
+    one account folder. With ``account``, only ``data_dir/account`` is read.
+    """
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"data folder '{root}' does not exist (relative paths start at the notebook's "
+            f"folder, {Path.cwd()})"
+        )
+    if account is not None:
+        folder = root / account
+        if not folder.is_dir():
+            known = sorted(p.name for p in root.iterdir() if p.is_dir())
+            raise FileNotFoundError(f"no account folder '{account}' in '{root}'; found {known}")
+        return load_account(folder)
+    files = [p for p in root.iterdir() if p.is_file() and not p.name.startswith(".")]
+    if any(detect_format(p) is not None for p in files):
+        return load_account(root)
+    return load_portfolio(root)
+
+
+class Frames(Protocol):
+    """What :func:`default_report_date` reads: an :class:`~odr_analysis.loader.Account`."""
+
+    name: str
+    orders: pl.DataFrame
+    defects: pl.DataFrame
+    health: pl.DataFrame
+
+
+def default_report_date(account: Frames) -> dt.date:
+    """The report date the data supports: the latest day it covers.
+
+    The latest of: the latest order date (UTC), the latest defect date, and the report date of
+    the newest account-health report in the folder (its window end plus 14 days). Files
+    downloaded on day D hold the orders placed up to D, so this is D; the sample gives
+    2026-02-23, the day its files were downloaded.
+    """
+    candidates = [
+        account.orders.get_column("order_date").max(),
+        account.defects.get_column("event_date").max(),
+    ]
+    if account.health.height and "window_end" in account.health.columns:
+        lag = dt.timedelta(days=OdrRules().lag_days)
+        newest = account.health.get_column("window_end").max()
+        candidates.append(None if newest is None else newest + lag)  # type: ignore[operator]
+    days = [d for d in candidates if isinstance(d, dt.date)]
+    if not days:
+        raise ValueError(
+            f"{account.name}: no orders and no defects were read, so there is no report date; "
+            "check the data folder (see the ingest summary)"
+        )
+    return max(days)
+
+
+def report_date(value: dt.date | str | None, account: Frames) -> dt.date:
+    """``value`` as a date, or :func:`default_report_date` when it is ``None``."""
+    return default_report_date(account) if value is None else to_date(value, "REPORT_DATE")
+
+
+def worst_group(status: pl.DataFrame) -> dict[str, str]:
+    """The (account, marketplace, channel) with the highest ODR in an ``engine.odr`` frame.
+
+    Ties: the one with more orders, then by name. Groups without orders come last.
+    """
+    if status.is_empty():
+        raise ValueError("no account, marketplace and channel to choose from (no orders)")
+    row = status.sort(
+        ["odr", "order_count", "account", "marketplace", "channel"],
+        descending=[True, True, False, False, False],
+        nulls_last=True,
+    ).row(0, named=True)
+    return {k: row[k] for k in ("account", "marketplace", "channel")}
+
+
+def pct(rate: float | None, digits: int = 2) -> str:
+    """A rate as a percentage for people: ``0.02547 -> '2.55%'``, ``None -> 'n/a'``.
+
+    >>> pct(0.025469), pct(None), pct(0.01, 0)
+    ('2.55%', 'n/a', '1%')
+    """
+    return "n/a" if rate is None else f"{rate:.{digits}%}"
+
+
+def group_label(row: dict[str, object]) -> str:
+    """``"summit-outdoor Amazon.com MFN"`` from a row with the group keys."""
+    return f"{row['account']} {row['marketplace']} {row['channel']}"
+
+
+def status_line(row: dict[str, object], *, rules: OdrRules = OdrRules()) -> str:
+    """One line for a row of :func:`odr_analysis.engine.odr`, for people.
+
+    >>> row = {"account": "acme", "marketplace": "Amazon.com", "channel": "MFN",
+    ...        "window_start": dt.date(2025, 12, 12), "window_end": dt.date(2026, 2, 9),
+    ...        "order_count": 746, "defective_orders": 19, "negative_feedback": 11,
+    ...        "a_to_z_claims": 8, "chargebacks": 0, "odr": 19 / 746}
+    >>> line = status_line(row)
+    >>> line.split(" (")[0]
+    'acme Amazon.com MFN: 2.55% = 19 defective of 746 orders'
+    >>> line.split("): ")[1]
+    'at or over the 1% target'
+    """
+    target = f"{rules.target * 100:.2f}".rstrip("0").rstrip(".") + "%"
+    rate = row["odr"]
+    if rate is None:
+        verdict = "no orders in the window, no rate"
+    elif rules.meets_target(rate):  # type: ignore[arg-type]
+        verdict = f"under the {target} target"
+    else:
+        verdict = f"at or over the {target} target"
+    return (
+        f"{group_label(row)}: {pct(rate)} = {row['defective_orders']} defective of "  # type: ignore[arg-type]
+        f"{row['order_count']:,} orders (negative feedback {row['negative_feedback']}, "
+        f"A-to-z claims {row['a_to_z_claims']}, chargebacks {row['chargebacks']}; orders of "
+        f"{row['window_start']} to {row['window_end']}): {verdict}"
+    )
+
+
+def history_start(
+    account: Frames, as_of: dt.date, *, days: int = 365, rules: OdrRules = OdrRules()
+) -> dt.date:
+    """The first report date worth charting: ``days`` back, but not before the first full window.
+
+    A report date whose window starts before the first order in the data would show a rate
+    over a partial window.
+    """
+    first = account.orders.get_column("order_date").min()
+    earliest = as_of - dt.timedelta(days=days)
+    if not isinstance(first, dt.date):
+        return earliest
+    full = first + dt.timedelta(days=rules.lag_days + rules.window_days - 1)
+    return min(as_of, max(earliest, full))

@@ -1,0 +1,766 @@
+"""The what-if panel: one ipywidgets panel to play with an account's ODR in a notebook or Voila.
+
+``display(WhatIfPanel(account))`` shows, for one account, marketplace and channel:
+
+* pickers for the account, the marketplace and the channel (each channel with today's rate);
+* sliders for the extra clean orders per day, the assumed defect rate of new orders (default:
+  the channel's matured rate) and the horizon in days; they recompute when released, not on
+  every pixel (``continuous_update=False``);
+* the counted defects of the window in a multi-select, ranked by the days above the target that
+  removing each one alone would save (:func:`odr_analysis.whatif.removal_ranking`);
+* a headline, e.g. "2.55% today, under 1% on 14 March; removing these 2 feedbacks: 2.28% today",
+  and the projection chart (:func:`odr_analysis.charts.projection_chart`), replaced in place.
+
+The numbers come from :meth:`WhatIfPanel.state` (a pure function of the widget values, also
+what tests check): today's rate is the engine's (:func:`odr_analysis.engine.daily_path` on the
+data known on the report date), the rate after removals is the engine's on the data without the
+selected defects (as :func:`odr_analysis.whatif.simulate_removal` computes it), and the dates
+come from :func:`odr_analysis.forecast.project` with the sliders' assumptions.
+
+Speed: :func:`odr_analysis.engine.prepare` runs once per account (the one pass over its
+orders); each slider move then works on the small prepared frames of one channel. The chart is
+drawn to SVG in the kernel and stays small (a large output captured by a widget stalls headless
+runs, jupyter/nbclient#312).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import altair as alt
+import ipywidgets as widgets  # type: ignore[import-untyped]
+import polars as pl
+import vl_convert
+
+from odr_analysis.charts import projection_chart
+from odr_analysis.engine import GROUP_KEYS, OdrParts, daily_path, odr, prepare
+from odr_analysis.forecast import (
+    Assumptions,
+    matured_defect_rate,
+    project,
+    recent_daily_orders,
+)
+from odr_analysis.notebook import default_report_date, pct, worst_group
+from odr_analysis.rules import OdrRules, to_date
+from odr_analysis.schema import validate_defects, validate_orders
+from odr_analysis.whatif import Removal, known_on, removal_ranking
+
+__all__ = ["KIND_LABELS", "PanelState", "WhatIfPanel", "headline", "with_clean_orders"]
+
+KIND_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "negative_feedback": ("feedback", "feedbacks"),
+    "a_to_z_claim": ("A-to-z claim", "A-to-z claims"),
+    "chargeback": ("chargeback", "chargebacks"),
+}
+"""How a defect kind is named in the panel: (singular, plural)."""
+
+CHANNEL_NAMES: Final = {"AFN": "FBA (Amazon-fulfilled)", "MFN": "seller-fulfilled"}
+PANEL_CLASS: Final = "odr-whatif-panel"
+HEADLINE_CLASS: Final = "odr-whatif-headline"
+CHART_CLASS: Final = "odr-whatif-chart"
+_HISTORY_DAYS: Final = 120
+
+
+@dataclass(frozen=True, eq=False)
+class PanelState:
+    """The panel's numbers for one set of widget values (see :meth:`WhatIfPanel.state`).
+
+    Attributes
+    ----------
+    account, marketplace, channel, as_of
+        The group and the report date.
+    order_count, defective_orders, rate_today
+        The engine's numbers on ``as_of`` (``rate_today`` is ``None`` without orders).
+    daily_orders
+        The channel's recent orders a day (average of the last 28 days): the baseline of new
+        orders, each defective with probability ``defect_rate``.
+    extra_orders, defect_rate, horizon
+        The sliders: extra clean orders a day, the assumed defect rate of the baseline's new
+        orders (a fraction), the days projected.
+    first_under
+        The first report date after ``as_of`` whose expected rate is under the target, without
+        removals (``None``: not within the horizon).
+    first_over
+        The first report date whose expected rate is at or over the target after being under
+        it: after ``first_under`` when over today, after ``as_of`` when under today (``None``:
+        it stays under to the end of the horizon).
+    removed
+        The selected defects, as ``(order_id, kind)`` pairs.
+    rate_today_after, first_under_after
+        With the selected defects removed (``None`` when nothing is selected, or no orders).
+    assumptions
+        What :func:`~odr_analysis.forecast.project` was given (the baseline orders a day and
+        the defect rate; the extra clean orders are added by :func:`with_clean_orders`).
+    daily
+        The projection drawn in the chart (a ``Projection.daily`` frame): with the removals,
+        when any, and the extra clean orders.
+    headline
+        The sentence shown.
+    seconds
+        How long the computation took (not the chart).
+    """
+
+    account: str
+    marketplace: str
+    channel: str
+    as_of: dt.date
+    target: float
+    order_count: int
+    defective_orders: int
+    rate_today: float | None
+    daily_orders: float
+    extra_orders: int
+    defect_rate: float
+    horizon: int
+    first_under: dt.date | None
+    first_over: dt.date | None
+    removed: tuple[tuple[str, str], ...]
+    rate_today_after: float | None
+    first_under_after: dt.date | None
+    assumptions: Assumptions
+    daily: pl.DataFrame
+    headline: str
+    seconds: float
+
+
+@dataclass(frozen=True, eq=False)
+class _Group:
+    """What the panel keeps per (account, marketplace, channel): computed once per selection."""
+
+    key: tuple[str, str, str]
+    parts: OdrParts  # this group only
+    today: dict[str, Any]  # the engine's row on as_of
+    history: pl.DataFrame
+    daily_orders: float
+    daily_orders_source: str
+    matured_rate: float | None
+    matured_source: str
+
+
+def _target_text(target: float) -> str:
+    return f"{target * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def _day_text(day: dt.date, as_of: dt.date) -> str:
+    """``14 March`` (the year only when it is not the report date's year)."""
+    text = f"{day.day} {day:%B}"
+    return text if day.year == as_of.year else f"{text} {day.year}"
+
+
+def _what_removed(removed: tuple[tuple[str, str], ...]) -> str:
+    """``(("o1", "negative_feedback"), ("o2", "negative_feedback"))`` -> ``these 2 feedbacks``.
+
+    >>> _what_removed((("o1", "negative_feedback"),))
+    'this feedback'
+    >>> _what_removed((("o1", "negative_feedback"), ("o2", "a_to_z_claim"), ("o3", "a_to_z_claim")))
+    'these 1 feedback and 2 A-to-z claims'
+    """
+    if len(removed) == 1:
+        return f"this {KIND_LABELS[removed[0][1]][0]}"
+    counts = {kind: sum(1 for _, k in removed if k == kind) for kind in KIND_LABELS}
+    parts = [
+        f"{n} {KIND_LABELS[kind][0] if n == 1 else KIND_LABELS[kind][1]}"
+        for kind, n in counts.items()
+        if n
+    ]
+    return "these " + " and ".join(parts)
+
+
+def headline(
+    *,
+    as_of: dt.date,
+    target: float,
+    rate_today: float | None,
+    first_under: dt.date | None,
+    first_over: dt.date | None,
+    horizon: int,
+    removed: tuple[tuple[str, str], ...] = (),
+    rate_today_after: float | None = None,
+    first_under_after: dt.date | None = None,
+) -> str:
+    """The panel's sentence, e.g. ``2.55% today, under 1% on 14 March``.
+
+    >>> day = dt.date(2026, 2, 23)
+    >>> headline(as_of=day, target=0.01, rate_today=0.0124, first_under=dt.date(2026, 3, 14),
+    ...          first_over=None, horizon=90, removed=(("a", "negative_feedback"),
+    ...          ("b", "negative_feedback")), rate_today_after=0.0098)
+    '1.24% today, under 1% on 14 March; removing these 2 feedbacks: 0.98% today'
+    >>> headline(as_of=day, target=0.01, rate_today=0.005, first_under=None, first_over=None,
+    ...          horizon=90)
+    '0.50% today, under 1%, and expected to stay under for the next 90 days'
+    >>> headline(as_of=day, target=0.01, rate_today=0.02, first_under=dt.date(2026, 3, 13),
+    ...          first_over=dt.date(2027, 1, 2), horizon=400)
+    '2.00% today, under 1% on 13 March (back at or over it on 2 January 2027)'
+    """
+    t = _target_text(target)
+    if rate_today is None:
+        text = "No orders in today's window: no rate"
+    elif rate_today < target:
+        text = f"{pct(rate_today)} today, under {t}, and " + (
+            f"expected to stay under for the next {horizon} days"
+            if first_over is None
+            else f"expected at or over {t} on {_day_text(first_over, as_of)}"
+        )
+    elif first_under is None:
+        text = f"{pct(rate_today)} today, not under {t} within {horizon} days"
+    else:
+        text = f"{pct(rate_today)} today, under {t} on {_day_text(first_under, as_of)}"
+        if first_over is not None:
+            text += f" (back at or over it on {_day_text(first_over, as_of)})"
+    if removed:
+        text += f"; removing {_what_removed(removed)}: {pct(rate_today_after)} today"
+        if rate_today_after is not None and rate_today_after >= target:
+            text += (
+                f", under {t} on {_day_text(first_under_after, as_of)}"
+                if first_under_after is not None
+                else f", not under {t} within {horizon} days"
+            )
+    return text
+
+
+def _filter_group(parts: OdrParts, key: tuple[str, str, str]) -> OdrParts:
+    mine = pl.all_horizontal(pl.col(k) == v for k, v in zip(GROUP_KEYS, key, strict=True))
+    return dataclasses.replace(
+        parts,
+        order_counts=parts.order_counts.filter(mine),
+        defect_spans=parts.defect_spans.filter(mine),
+    )
+
+
+def with_clean_orders(
+    daily: pl.DataFrame, extra: int, *, as_of: dt.date, rules: OdrRules = OdrRules()
+) -> pl.DataFrame:
+    """A ``Projection.daily`` frame with ``extra`` clean orders a day more, from ``as_of + 1``.
+
+    Clean orders change no defect count, only the orders in each window: report date ``d``
+    holds those of the order dates ``as_of + 1 .. d - lag`` that are in its window, ``k =
+    clip(min(d - lag - as_of, window), 0)`` days of them. So ``order_count`` grows by
+    ``extra * k``, ``expected_defective`` stays, and the rates (expected, ``low``, ``high``:
+    quantiles of the same defect count) are divided by the larger count. The chance of being
+    at or over the target needs the whole distribution, so ``prob_at_or_above_target`` is
+    left out when ``extra > 0``.
+
+    >>> daily = pl.DataFrame({"as_of": [dt.date(2024, 1, 15), dt.date(2024, 1, 20)],
+    ...     "order_count": [100, 100], "known_defective": [2, 2],
+    ...     "expected_defective": [2.0, 2.5], "expected_rate": [0.02, 0.025],
+    ...     "low": [0.02, 0.02], "high": [0.02, 0.03], "prob_at_or_above_target": [1.0, 1.0],
+    ...     "target": 0.01})
+    >>> out = with_clean_orders(daily, 10, as_of=dt.date(2024, 1, 1))
+    >>> out.select("order_count", "expected_rate", "high").rows()
+    [(100, 0.02, 0.02), (150, 0.016666666666666666, 0.02)]
+    """
+    if extra < 0:
+        raise ValueError(f"extra clean orders a day must be >= 0, got {extra}")
+    if extra == 0:
+        return daily
+    days = (
+        ((pl.col("as_of") - pl.lit(as_of)).dt.total_days() - rules.lag_days)
+        .clip(0, rules.window_days)
+        .cast(pl.Int64)
+    )
+    n, bigger = pl.col("order_count"), pl.col("_n")
+    known = pl.col("known_defective")
+
+    def scaled(column: str) -> pl.Expr:
+        # a rate r of n orders is r * n defective orders; none of them without orders
+        count = pl.when(n > 0).then(pl.col(column) * n).otherwise(known.cast(pl.Float64))
+        return pl.when(bigger > 0).then(count / bigger)
+
+    return (
+        daily.with_columns(_n=n + extra * days)
+        .with_columns(
+            expected_rate=pl.when(bigger > 0).then(pl.col("expected_defective") / bigger),
+            low=scaled("low"),
+            high=scaled("high"),
+            order_count=bigger,
+        )
+        .with_columns(expected_meets_target=pl.col("expected_rate") < pl.col("target"))
+        .drop("_n", "prob_at_or_above_target", strict=False)
+        .select([c for c in daily.columns if c != "prob_at_or_above_target"])
+    )
+
+
+def _first_day(daily: pl.DataFrame, condition: pl.Expr) -> dt.date | None:
+    hit = daily.filter(condition)
+    return None if hit.is_empty() else hit.get_column("as_of").min()  # type: ignore[return-value]
+
+
+def _svg(chart: alt.TopLevelMixin) -> str:
+    """The chart drawn as SVG by vl-convert (no browser, no CDN).
+
+    The spec is not validated again here (the chart functions are tested for that), which
+    saves a tenth of a second on every slider move.
+    """
+    version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    return str(vl_convert.vegalite_to_svg(chart.to_dict(validate=False), vl_version=version))
+
+
+class _Data:
+    """The frames behind the panel (an :class:`~odr_analysis.loader.Account` or a pair)."""
+
+    def __init__(self, data: Any) -> None:
+        if isinstance(data, tuple) and len(data) == 2:
+            orders, defects = data
+            health = None
+        elif hasattr(data, "orders") and hasattr(data, "defects"):
+            orders, defects = data.orders, data.defects
+            health = getattr(data, "health", None)
+        else:
+            raise TypeError(
+                "WhatIfPanel needs an Account (from odr_analysis.loader) or a pair "
+                f"(orders, defects), got {type(data).__name__}"
+            )
+        self.orders: pl.DataFrame = validate_orders(orders).collect()
+        self.defects: pl.DataFrame = validate_defects(defects).collect()
+        self.health: pl.DataFrame = health if isinstance(health, pl.DataFrame) else pl.DataFrame()
+        self.name = getattr(data, "name", "data")
+
+
+class WhatIfPanel(widgets.VBox):
+    """The what-if panel for an account or a portfolio; ``display()`` it in a notebook.
+
+    Parameters
+    ----------
+    data
+        An :class:`~odr_analysis.loader.Account` (one account or a whole portfolio from
+        ``load_portfolio``) or a pair ``(orders, defects)`` of canonical frames.
+    as_of
+        The report date ("today"); default: the latest day the data covers
+        (:func:`odr_analysis.notebook.default_report_date`).
+    rules
+        The ODR rules (window, lag, target).
+    account, marketplace, channel
+        The group shown first; default: the one with the highest rate today.
+    n_sims
+        Simulations behind the projection's band (fewer is faster; the expected rate is exact).
+    chart
+        Draw the chart (``False``: the numbers and the headline only, e.g. in a script).
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        as_of: dt.date | str | None = None,
+        rules: OdrRules = OdrRules(),
+        account: str | None = None,
+        marketplace: str | None = None,
+        channel: str | None = None,
+        n_sims: int = 500,
+        chart: bool = True,
+    ) -> None:
+        self._data = _Data(data)
+        self.draws_chart = chart
+        self.rules = rules
+        self.n_sims = n_sims
+        self.as_of: dt.date = (
+            default_report_date(self._data) if as_of is None else to_date(as_of, "as_of")
+        )
+        self.status = odr(self._data.orders, self._data.defects, as_of=self.as_of, rules=rules)
+        if self.status.is_empty():
+            raise ValueError(f"{self._data.name}: no orders, so there is nothing to show")
+        self._account_parts: dict[str, OdrParts] = {}
+        self._account_defaults: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
+        self._groups: dict[tuple[str, str, str], _Group] = {}
+        self._rankings: dict[tuple[tuple[str, str, str], int], pl.DataFrame] = {}
+        self._busy = False
+        self.last_state: PanelState | None = None
+        self.timings: dict[str, float] = {}
+
+        start = self._initial_group(account, marketplace, channel)
+        style = {"description_width": "initial"}
+        slider_style = {"description_width": "210px"}
+        wide = widgets.Layout(width="32%")
+        self.account_picker = widgets.Dropdown(description="Account", style=style, layout=wide)
+        self.marketplace_picker = widgets.Dropdown(
+            description="Marketplace", style=style, layout=wide
+        )
+        self.channel_picker = widgets.Dropdown(description="Channel", style=style, layout=wide)
+        slider_layout = widgets.Layout(width="640px", max_width="98%")
+        self.extra_orders = widgets.IntSlider(
+            value=0,
+            min=0,
+            max=100,
+            description="Extra clean orders a day",
+            continuous_update=False,
+            style=slider_style,
+            layout=slider_layout,
+        )
+        self.defect_rate = widgets.FloatSlider(
+            value=0.0,
+            min=0.0,
+            max=5.0,
+            step=0.01,
+            readout_format=".2f",
+            description="Defect rate of new orders (%)",
+            continuous_update=False,
+            style=slider_style,
+            layout=slider_layout,
+        )
+        self.horizon = widgets.IntSlider(
+            value=90,
+            min=14,
+            max=180,
+            description="Horizon (days)",
+            continuous_update=False,
+            style=slider_style,
+            layout=slider_layout,
+        )
+        self.removals = widgets.SelectMultiple(
+            options=[], rows=6, layout=widgets.Layout(width="98%")
+        )
+        self.headline = widgets.HTML()
+        self.headline.add_class(HEADLINE_CLASS)
+        self.details = widgets.HTML()
+        self.chart = widgets.Output()
+        self.chart.add_class(CHART_CLASS)
+        removal_help = widgets.HTML(
+            "<b>Remove defects</b>: the defects counted now, best first (the days over the "
+            "target that removing each one alone saves); Ctrl- or Cmd-click to pick several"
+        )
+        super().__init__(
+            [
+                widgets.HBox([self.account_picker, self.marketplace_picker, self.channel_picker]),
+                self.headline,
+                self.extra_orders,
+                self.defect_rate,
+                self.horizon,
+                removal_help,
+                self.removals,
+                self.chart,
+                self.details,
+            ]
+        )
+        self.add_class(PANEL_CLASS)
+
+        self._busy = True
+        accounts = sorted(self.status.get_column("account").unique().to_list())
+        self.account_picker.options = accounts
+        self.account_picker.value = start[0]
+        self._fill_marketplaces(start[1])
+        self._fill_channels(start[2])
+        self._busy = False
+        self._select_group()
+
+        self.account_picker.observe(self._on_account, names="value")
+        self.marketplace_picker.observe(self._on_marketplace, names="value")
+        self.channel_picker.observe(self._on_channel, names="value")
+        for control in (self.extra_orders, self.defect_rate, self.removals):
+            control.observe(self._on_change, names="value")
+        self.horizon.observe(self._on_horizon, names="value")
+
+    # -- choosing a group ---------------------------------------------------------------------
+
+    def _initial_group(
+        self, account: str | None, marketplace: str | None, channel: str | None
+    ) -> tuple[str, str, str]:
+        candidates = self.status
+        for name, value in (
+            ("account", account),
+            ("marketplace", marketplace),
+            ("channel", channel),
+        ):
+            if value is None:
+                continue
+            subset = candidates.filter(pl.col(name) == value)
+            if subset.is_empty():
+                known = sorted(candidates.get_column(name).unique().to_list())
+                raise ValueError(f"{name} {value!r} is not in the data; choose one of {known}")
+            candidates = subset
+        worst = worst_group(candidates)
+        return worst["account"], worst["marketplace"], worst["channel"]
+
+    def _fill_marketplaces(self, preferred: str | None = None) -> None:
+        rows = self.status.filter(pl.col("account") == self.account_picker.value)
+        options = sorted(rows.get_column("marketplace").unique().to_list())
+        self.marketplace_picker.options = options
+        self.marketplace_picker.value = preferred if preferred in options else options[0]
+
+    def _fill_channels(self, preferred: str | None = None) -> None:
+        rows = self.status.filter(
+            (pl.col("account") == self.account_picker.value)
+            & (pl.col("marketplace") == self.marketplace_picker.value)
+        ).sort("channel")
+        options = [
+            (
+                f"{r['channel']}, {CHANNEL_NAMES.get(r['channel'], r['channel'])}: "
+                f"{pct(r['odr'])} today",
+                r["channel"],
+            )
+            for r in rows.iter_rows(named=True)
+        ]
+        values = [v for _, v in options]
+        self.channel_picker.options = options
+        if preferred in values:
+            self.channel_picker.value = preferred
+        else:  # the worst channel of this marketplace
+            self.channel_picker.value = worst_group(rows)["channel"]
+
+    def _on_account(self, change: Mapping[str, Any]) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            self._fill_marketplaces()
+            self._fill_channels()
+        finally:
+            self._busy = False
+        self._select_group()
+
+    def _on_marketplace(self, change: Mapping[str, Any]) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            self._fill_channels()
+        finally:
+            self._busy = False
+        self._select_group()
+
+    def _on_channel(self, change: Mapping[str, Any]) -> None:
+        if not self._busy:
+            self._select_group()
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The (account, marketplace, channel) shown."""
+        return (
+            str(self.account_picker.value),
+            str(self.marketplace_picker.value),
+            str(self.channel_picker.value),
+        )
+
+    def _parts_of(self, account: str) -> OdrParts:
+        """The account's prepared parts: the one pass over its orders, once per account."""
+        if account not in self._account_parts:
+            began = time.perf_counter()
+            mine = pl.col("account") == account
+            parts = prepare(
+                self._data.orders.filter(mine), self._data.defects.filter(mine), rules=self.rules
+            )
+            self._account_parts[account] = parts
+            self._account_defaults[account] = (
+                recent_daily_orders(parts, as_of=self.as_of),
+                matured_defect_rate(parts, as_of=self.as_of),
+            )
+            self.timings["prepare"] = time.perf_counter() - began
+        return self._account_parts[account]
+
+    def _group(self, key: tuple[str, str, str]) -> _Group:
+        if key not in self._groups:
+            parts = _filter_group(self._parts_of(key[0]), key)
+            recent, matured = self._account_defaults[key[0]]
+            mine = pl.all_horizontal(pl.col(k) == v for k, v in zip(GROUP_KEYS, key, strict=True))
+            recent_row = recent.filter(mine).row(0, named=True)
+            matured_row = matured.filter(mine).row(0, named=True)
+            first = self.as_of - dt.timedelta(days=_HISTORY_DAYS)
+            path = daily_path(parts, start=first, end=self.as_of)
+            today = path.filter(pl.col("as_of") == self.as_of).row(0, named=True)
+            self._groups[key] = _Group(
+                key=key,
+                parts=parts,
+                today=today,
+                history=path,
+                daily_orders=float(recent_row["daily_orders"]),
+                daily_orders_source=str(recent_row["source"]),
+                matured_rate=matured_row["defect_rate"],
+                matured_source=str(matured_row["source"]),
+            )
+        return self._groups[key]
+
+    def _ranking(self, key: tuple[str, str, str], horizon: int) -> pl.DataFrame:
+        """The removal ranking of the group's defects (cached per group and horizon)."""
+        if (key, horizon) not in self._rankings:
+            group = self._group(key)
+            defects = self._data.defects.filter(pl.col("account") == key[0])
+            self._rankings[(key, horizon)] = removal_ranking(
+                group.parts, defects, as_of=self.as_of, horizon=horizon
+            )
+        return self._rankings[(key, horizon)]
+
+    def _removal_options(self, key: tuple[str, str, str], horizon: int) -> list[tuple[str, Any]]:
+        ranking = self._ranking(key, horizon)
+        window = self.rules.window(self.as_of)
+        target = _target_text(self.rules.target)
+        options = []
+        lag = dt.timedelta(days=self.rules.lag_days)
+        for row in ranking.iter_rows(named=True):
+            saved = row["days_saved"]
+            where = (
+                f"enters the window {row['order_date'] + lag:%d %b}"
+                if row["order_date"] > window.end
+                else f"leaves the window {row['leaves_window_on']:%d %b}"
+            )
+            days = f"{saved} day" if saved == 1 else f"{saved} days"
+            label = (
+                f"{row['order_id']} · {KIND_LABELS[row['kind']][0]} · ordered "
+                f"{row['order_date']:%d %b %Y} · {where} · saves {days} over {target}"
+            )
+            if row["also_has"]:
+                label += " (also has " + ", ".join(KIND_LABELS[k][0] for k in row["also_has"]) + ")"
+            options.append((label, (row["order_id"], row["kind"])))
+        return options
+
+    def _select_group(self) -> None:
+        """A new group: reset the sliders to its defaults, list its defects, recompute."""
+        key = self.key
+        group = self._group(key)
+        self._busy = True
+        try:
+            base = group.daily_orders
+            self.extra_orders.max = max(20, int(5 * base + 0.999))
+            self.extra_orders.value = 0
+            matured = group.matured_rate if group.matured_rate is not None else 0.0
+            default_rate = round(matured * 100, 2)
+            self.defect_rate.max = max(5.0, round(4 * default_rate, 2))
+            self.defect_rate.value = default_rate
+            self.removals.options = self._removal_options(key, self.horizon.value)
+            self.removals.value = ()
+        finally:
+            self._busy = False
+        self.refresh()
+
+    def _on_horizon(self, change: Mapping[str, Any]) -> None:
+        if self._busy:
+            return
+        chosen = tuple(self.removals.value)
+        self._busy = True
+        try:
+            options = self._removal_options(self.key, self.horizon.value)
+            self.removals.options = options
+            values = {v for _, v in options}
+            self.removals.value = tuple(v for v in chosen if v in values)
+        finally:
+            self._busy = False
+        self.refresh()
+
+    def _on_change(self, change: Mapping[str, Any]) -> None:
+        if not self._busy:
+            self.refresh()
+
+    # -- the numbers ---------------------------------------------------------------------------
+
+    def state(self) -> PanelState:
+        """The numbers for the current widget values (no side effect on the widgets)."""
+        began = time.perf_counter()
+        key = self.key
+        group = self._group(key)
+        target = self.rules.target
+        horizon = int(self.horizon.value)
+        extra = int(self.extra_orders.value)
+        rate = float(self.defect_rate.value) / 100
+        removed = tuple(tuple(v) for v in self.removals.value)
+        base = group.daily_orders
+        assumptions = Assumptions(
+            daily_orders=base, defect_rate=rate, horizon_days=horizon, n_sims=self.n_sims
+        )
+        today = group.today
+        rate_today = today["odr"]
+        parts = group.parts
+        for order_id, kind in removed:
+            parts = Removal(order_ids=(order_id,), kinds=(kind,)).apply_to_parts(
+                parts, as_of=self.as_of
+            )
+        # The projection drawn: with the removals (when any) and the extra clean orders.
+        shown = project(parts, as_of=self.as_of, assumptions=assumptions)
+        daily = with_clean_orders(shown.daily, extra, as_of=self.as_of, rules=self.rules)
+        rate_after: float | None = None
+        first_under_after: dt.date | None = None
+        if removed:
+            now = daily_path(known_on(parts, as_of=self.as_of), start=self.as_of, end=self.as_of)
+            rate_after = now.item(0, "odr")
+            first_under_after = _first_day(daily, pl.col("expected_rate") < target)
+            # Without the removals only the expected path matters: one simulation is enough.
+            plain = dataclasses.replace(assumptions, n_sims=1)
+            as_is = project(group.parts, as_of=self.as_of, assumptions=plain)
+            expected = with_clean_orders(as_is.daily, extra, as_of=self.as_of, rules=self.rules)
+        else:
+            expected = daily
+        first_under = _first_day(expected, pl.col("expected_rate") < target)
+        over = pl.col("expected_rate") >= target
+        if rate_today is not None and rate_today >= target:
+            over = over & (pl.col("as_of") > (first_under or dt.date.max))
+        first_over = _first_day(expected, over)
+        text = headline(
+            as_of=self.as_of,
+            target=target,
+            rate_today=rate_today,
+            first_under=first_under,
+            first_over=first_over,
+            horizon=horizon,
+            removed=removed,
+            rate_today_after=rate_after,
+            first_under_after=first_under_after,
+        )
+        return PanelState(
+            account=key[0],
+            marketplace=key[1],
+            channel=key[2],
+            as_of=self.as_of,
+            target=target,
+            order_count=int(today["order_count"]),
+            defective_orders=int(today["defective_orders"]),
+            rate_today=rate_today,
+            daily_orders=base,
+            extra_orders=extra,
+            defect_rate=rate,
+            horizon=horizon,
+            first_under=first_under,
+            first_over=first_over,
+            removed=removed,
+            rate_today_after=rate_after,
+            first_under_after=first_under_after,
+            assumptions=assumptions,
+            daily=daily,
+            headline=text,
+            seconds=time.perf_counter() - began,
+        )
+
+    def chart_for(self, state: PanelState) -> alt.TopLevelMixin:
+        """The projection chart of ``state`` (history of the reported rate, then the band)."""
+        group = self._group((state.account, state.marketplace, state.channel))
+        title = f"{state.account} {state.marketplace} {state.channel}: projected ODR"
+        if state.removed:
+            what = _what_removed(state.removed).removeprefix("these ").removeprefix("this ")
+            title += f" without {what}"
+        return projection_chart(state.daily, history=group.history, title=title)
+
+    def refresh(self) -> PanelState:
+        """Recompute, then update the headline and replace the chart; returns the state."""
+        state = self.state()
+        self.last_state = state
+        self.timings["compute"] = state.seconds
+        self.headline.value = f"<h3 style='margin:0.3em 0'>{html.escape(state.headline)}</h3>"
+        began = time.perf_counter()
+        if self.draws_chart:
+            svg = _svg(self.chart_for(state))
+            # Replace the Output's content in one step (the same as clear_output(wait=True)
+            # and a new display, without depending on which cell is running).
+            self.chart.outputs = (
+                {"output_type": "display_data", "data": {"image/svg+xml": svg}, "metadata": {}},
+            )
+        self.timings["chart"] = time.perf_counter() - began
+        group = self._group(self.key)
+        t = _target_text(state.target)
+        drawn = (
+            f", chart drawn in {self.timings['chart'] * 1000:.0f} ms" if self.draws_chart else ""
+        )
+        self.details.value = (
+            "<small>"
+            f"Report date {state.as_of}; window {group.today['window_start']} to "
+            f"{group.today['window_end']}: {state.defective_orders} defective of "
+            f"{state.order_count:,} orders. "
+            f"New orders: {state.daily_orders:,.1f} a day "
+            f"({html.escape(group.daily_orders_source)}) "
+            f"at {state.defect_rate:.2%} defective "
+            f"(matured rate: {pct(group.matured_rate)}, {html.escape(group.matured_source)}), "
+            f"plus {state.extra_orders} clean a day. Target: under {t}. "
+            f"Computed in {state.seconds * 1000:.0f} ms{drawn}.</small>"
+        )
+        return state

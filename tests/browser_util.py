@@ -1,0 +1,199 @@
+"""Helpers for the browser tests: Debian's chromium driven by Playwright, local servers.
+
+* :func:`require_browser`: skip (with how to install chromium) when it is missing, or fail when
+  ``CI=true``: CI must never pass without the browser tests.
+* :func:`serve`: start a server (JupyterLab, Voila) on a free local port in its own process
+  group, wait until it answers, and stop it (and its kernels) afterwards.
+* :func:`browser_page`: a headless chromium page; page errors are collected.
+* :func:`screenshot`: save a screenshot under the test's folder and copy it to ``tests/output/``
+  (ignored by git) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("ODR_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSTALL_HINT = (
+    "install Debian's chromium to run them: `sudo apt-get install chromium` (or `make browser` "
+    "as root)"
+)
+OUTPUT_DIR = ROOT / "tests" / "output"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def require_browser() -> None:
+    """Skip the calling test when chromium or playwright is missing; fail instead in CI."""
+    problems = []
+    if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
+        problems.append(f"{CHROMIUM} is missing")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        problems.append("the playwright package is missing (make install)")
+    if not problems:
+        return
+    message = "browser test: " + " and ".join(problems) + f"; {INSTALL_HINT}"
+    if in_ci():
+        pytest.fail(f"CI=true, so the browser tests must run: {message}")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return 200 <= response.status < 400
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def serve(
+    command: Sequence[str],
+    *,
+    ready_url: str,
+    cwd: Path,
+    log: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` (a server) until the block ends; wait until ``ready_url`` answers.
+
+    The server runs in its own process group, so stopping it also stops the kernels it
+    started. Its output goes to ``log``, quoted in the failure message if it does not start.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while not _answers(ready_url):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    sink.flush()
+                    tail = log.read_text(errors="replace")[-3000:]
+                    state = (
+                        f"exited with {process.returncode}"
+                        if process.poll() is not None
+                        else f"did not answer within {timeout:.0f} s"
+                    )
+                    pytest.fail(f"{command[0]} {state} ({ready_url}); its log:\n{tail}")
+                time.sleep(0.25)
+            yield process
+        finally:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server's process group: SIGTERM, then SIGKILL after 10 s."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def browser_page(*, width: int = 1400, height: int = 1100) -> Iterator[Any]:
+    """A page of a fresh headless chromium; ``page.errors`` collects uncaught page errors."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.errors = errors
+            yield page
+        finally:
+            browser.close()
+
+
+def screenshot(page: Any, folder: Path, name: str) -> Path:
+    """Save a full-page screenshot as ``folder/name`` and copy it to ``tests/output/``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    page.screenshot(path=str(path), full_page=True)
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    ignore = OUTPUT_DIR / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Screenshots of the browser tests: never committed.\n*\n")
+    shutil.copy2(path, OUTPUT_DIR / name)
+    return path
+
+
+def copy_project_files(destination: Path) -> Path:
+    """A throw-away copy of ``notebooks/`` and ``data/sample/``; returns the notebooks folder.
+
+    The notebooks read ``../data/sample``, so the copy keeps that layout. JupyterLab and Voila
+    then never touch the real notebooks (no checkpoints, no saved outputs).
+    """
+    notebooks = destination / "notebooks"
+    notebooks.mkdir(parents=True)
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        shutil.copy2(path, notebooks / path.name)
+    shutil.copytree(ROOT / "data" / "sample", destination / "data" / "sample")
+    return notebooks
+
+
+def jupyter_env(base: Path) -> dict[str, str]:
+    """Environment for a throw-away Jupyter server: its own runtime, config and data dirs."""
+    runtime = base / "runtime"
+    config = base / "config"
+    for folder in (runtime, config):
+        folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+        "JUPYTER_CONFIG_DIR": str(config),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "PYTHONUNBUFFERED": "1",
+    }

@@ -1,0 +1,189 @@
+"""The what-if panel in a real browser: JupyterLab and Voila, driven by Playwright + chromium.
+
+Each test serves a throw-away copy of ``notebooks/`` and ``data/sample/`` on a free local port,
+opens ``02-what-if-simulator.ipynb``, waits for the panel, moves the extra-orders slider with
+the keyboard (End: to its maximum) and checks that the headline and the chart change.
+Screenshots go to the test's folder and to ``tests/output/`` (not committed).
+
+Without ``/usr/bin/chromium`` these tests skip and say how to install it; with ``CI=true`` they
+fail instead (``make test`` installs chromium when it runs as root).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import browser_util
+import pytest
+from browser_util import (
+    browser_page,
+    copy_project_files,
+    free_port,
+    jupyter_env,
+    require_browser,
+    screenshot,
+    serve,
+)
+
+NOTEBOOK = "02-what-if-simulator.ipynb"
+HEADLINE = ".odr-whatif-headline"
+CHART = ".odr-whatif-chart"
+TIMEOUT_MS = 180_000  # a busy 2-core CI box: starting a kernel and running the notebook
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    require_browser()
+    return copy_project_files(tmp_path / "work")
+
+
+def chart_image(page: Any) -> str:
+    """The chart's picture as the page shows it (JupyterLab and Voila draw SVG as an image)."""
+    return page.locator(f"{CHART} img").first.get_attribute("src") or ""
+
+
+def move_extra_orders_slider(page: Any) -> tuple[str, str]:
+    """Press End on the extra-orders slider; wait until the headline and the chart change."""
+    headline = page.locator(HEADLINE).first
+    before_text, before_chart = headline.inner_text(), chart_image(page)
+    assert before_text.startswith("2.55% today, under 1% on "), before_text
+    assert before_chart.startswith("data:image/svg+xml"), before_chart[:80]
+    slider = page.locator(".widget-slider").filter(has_text="Extra clean orders a day").first
+    handle = slider.locator(".noUi-handle").first
+    handle.focus()
+    handle.press("End")
+    page.wait_for_function(
+        "([selector, old]) => document.querySelector(selector).innerText !== old",
+        arg=[HEADLINE, before_text],
+        timeout=TIMEOUT_MS,
+    )
+    page.wait_for_function(
+        "([selector, old]) => document.querySelector(selector + ' img')?.src !== old",
+        arg=[CHART, before_chart],
+        timeout=TIMEOUT_MS,
+    )
+    after_text = headline.inner_text()
+    assert after_text.startswith("2.55% today, under 1% on "), after_text
+    assert slider.locator(".widget-readout").inner_text().strip() != "0"
+    return before_text, after_text
+
+
+def show_panel(page: Any) -> None:
+    page.locator(".odr-whatif-panel").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+
+
+def test_panel_in_jupyterlab(project_copy: Path, tmp_path: Path) -> None:
+    settings = tmp_path / "lab-settings"
+    settings.mkdir()
+    # No "get notified about news?" toast over the screenshots.
+    (settings / "overrides.json").write_text(
+        json.dumps(
+            {
+                "@jupyterlab/apputils-extension:notification": {
+                    "fetchNews": "false",
+                    "checkForUpdates": False,
+                }
+            }
+        )
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        "--ServerApp.token=",
+        "--ServerApp.password=",
+        f"--ServerApp.root_dir={project_copy}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabApp.app_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+    ]
+    with (
+        serve(
+            command,
+            ready_url=f"{url}/api/status",
+            cwd=project_copy,
+            log=tmp_path / "jupyterlab.log",
+            env=jupyter_env(tmp_path / "jupyter"),
+        ),
+        browser_page() as page,
+    ):
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{url}/lab/tree/{NOTEBOOK}?reset", wait_until="domcontentloaded")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+        page.wait_for_function(
+            "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session"
+            "?.kernel?.status === 'idle'"
+        )
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        page.locator(f"{CHART} .jp-RenderedSVG img").first.wait_for()
+        show_panel(page)
+        screenshot(page, tmp_path, "jupyterlab-panel.png")
+        before, after = move_extra_orders_slider(page)
+        show_panel(page)
+        screenshot(page, tmp_path, "jupyterlab-panel-after-slider.png")
+        assert after != before
+        errors = page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        )
+        assert errors.count() == 0, errors.all_inner_texts()
+        assert page.errors == [], page.errors
+        page.evaluate("window.jupyterapp.serviceManager.sessions.shutdownAll()")
+
+
+def test_panel_in_voila(project_copy: Path, tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        str(Path(sys.executable).with_name("voila")),
+        NOTEBOOK,
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+    ]
+    with (
+        serve(
+            command,
+            ready_url=f"{url}/",
+            cwd=project_copy,
+            log=tmp_path / "voila.log",
+            env=jupyter_env(tmp_path / "jupyter"),
+        ),
+        browser_page() as page,
+    ):
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{url}/", wait_until="domcontentloaded")
+        page.locator(f"{CHART} img").first.wait_for()
+        show_panel(page)
+        screenshot(page, tmp_path, "voila-panel.png")
+        assert page.locator(".jp-InputArea").filter(has_text="WhatIfPanel").count() == 0, (
+            "Voila shows no code"
+        )
+        before, after = move_extra_orders_slider(page)
+        show_panel(page)
+        screenshot(page, tmp_path, "voila-panel-after-slider.png")
+        assert after != before
+        assert page.errors == [], page.errors
+
+
+def test_a_missing_browser_skips_with_how_to_install_it_but_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(browser_util, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"sudo apt-get install chromium"):
+        require_browser()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"CI=true, so the browser tests must run"):
+        require_browser()

@@ -1,0 +1,378 @@
+"""The what-if panel without a browser: set widget values, check the numbers it recomputes.
+
+Every number of :meth:`WhatIfPanel.state` is checked against the library functions called
+directly (engine, whatif, forecast) on the sample data (report date 2026-02-23).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import time
+from typing import Any
+
+import polars as pl
+import pytest
+from conftest import ROOT
+
+import odr_analysis.panel as panel_module
+from odr_analysis.engine import odr, prepare
+from odr_analysis.forecast import Assumptions, matured_defect_rate, project, recent_daily_orders
+from odr_analysis.loader import Account
+from odr_analysis.notebook import load, pct
+from odr_analysis.panel import PanelState, WhatIfPanel, headline
+from odr_analysis.rules import OdrRules
+from odr_analysis.whatif import Removal, removal_ranking, simulate_removal
+
+AS_OF = dt.date(2026, 2, 23)
+KEYS = ["account", "marketplace", "channel"]
+SUMMIT = ("summit-outdoor", "Amazon.com", "MFN")
+
+
+@pytest.fixture(scope="module")
+def sample() -> Account:
+    return load(ROOT / "data" / "sample")
+
+
+@pytest.fixture
+def panel(sample: Account) -> WhatIfPanel:
+    """A panel that computes but does not draw (drawing is tested on its own: it is slow)."""
+    return WhatIfPanel(sample, chart=False)
+
+
+@pytest.fixture
+def drawing_panel(sample: Account) -> WhatIfPanel:
+    return WhatIfPanel(sample)
+
+
+def group_filter(key: tuple[str, str, str]) -> pl.Expr:
+    return pl.all_horizontal(pl.col(k) == v for k, v in zip(KEYS, key, strict=True))
+
+
+def account_parts(sample: Account, account: str) -> Any:
+    mine = pl.col("account") == account
+    return prepare(sample.orders.filter(mine), sample.defects.filter(mine))
+
+
+def baseline(sample: Account, key: tuple[str, str, str]) -> tuple[float, float]:
+    """The channel's recent orders a day and its matured rate, as the library computes them."""
+    parts = account_parts(sample, key[0])
+    recent = recent_daily_orders(parts, as_of=AS_OF).filter(group_filter(key))
+    matured = matured_defect_rate(parts, as_of=AS_OF).filter(group_filter(key))
+    return recent.item(0, "daily_orders"), matured.item(0, "defect_rate")
+
+
+def direct_projection(
+    sample: Account, key: tuple[str, str, str], *, daily: float, rate: float, horizon: int
+) -> pl.DataFrame:
+    """``forecast.project`` called directly on the group's own data."""
+    mine = group_filter(key)
+    orders = sample.orders.filter(mine)
+    defects = sample.defects.filter(pl.col("account") == key[0])
+    return project(
+        prepare(orders, defects),
+        as_of=AS_OF,
+        assumptions=Assumptions(
+            daily_orders=daily, defect_rate=rate, horizon_days=horizon, n_sims=500
+        ),
+    ).daily
+
+
+def first_day(daily: pl.DataFrame, condition: pl.Expr) -> dt.date | None:
+    hits = daily.filter(condition)
+    return None if hits.is_empty() else hits["as_of"].min()  # type: ignore[return-value]
+
+
+def svg_of(panel: WhatIfPanel) -> str:
+    assert len(panel.chart.outputs) == 1
+    return panel.chart.outputs[0]["data"]["image/svg+xml"]
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+
+def test_opens_on_the_worst_channel_with_the_engines_rate(
+    panel: WhatIfPanel, sample: Account
+) -> None:
+    assert panel.as_of == AS_OF, "default report date of the sample"
+    assert panel.key == SUMMIT, "the channel with the highest rate today"
+    state = panel.last_state
+    assert isinstance(state, PanelState)
+    row = (
+        odr(sample.orders, sample.defects, as_of=AS_OF)
+        .filter(group_filter(SUMMIT))
+        .row(0, named=True)
+    )
+    assert (state.order_count, state.defective_orders) == (row["order_count"], 19)
+    assert state.rate_today == row["odr"] == pytest.approx(19 / 746)
+    assert state.headline.startswith("2.55% today, under 1% on ")
+    assert html.escape(state.headline) in panel.headline.value
+    assert state.removed == () and state.rate_today_after is None
+
+
+def test_default_sliders_are_the_channels_baseline(panel: WhatIfPanel, sample: Account) -> None:
+    daily, matured = baseline(sample, SUMMIT)
+    state = panel.last_state
+    assert state is not None
+    assert state.daily_orders == pytest.approx(daily)
+    assert panel.extra_orders.value == 0
+    assert panel.defect_rate.value == pytest.approx(round(matured * 100, 2))
+    assert panel.horizon.value == 90
+    for slider in (panel.extra_orders, panel.defect_rate, panel.horizon):
+        assert slider.continuous_update is False, f"{slider.description} recomputes on release"
+
+
+def test_dates_are_the_projections(panel: WhatIfPanel, sample: Account) -> None:
+    state = panel.state()
+    daily = direct_projection(
+        sample, SUMMIT, daily=state.daily_orders, rate=state.defect_rate, horizon=90
+    )
+    assert state.daily.equals(daily)
+    first_under = first_day(daily, pl.col("expected_rate") < 0.01)
+    assert first_under is not None and state.first_under == first_under
+    back = first_day(daily, (pl.col("expected_rate") >= 0.01) & (pl.col("as_of") > first_under))
+    assert state.first_over == back
+    assert f"under 1% on {first_under.day} {first_under:%B}" in state.headline
+
+
+def test_extra_clean_orders_add_orders_but_no_expected_defect(
+    panel: WhatIfPanel, sample: Account
+) -> None:
+    before = panel.state()
+    panel.extra_orders.value = 30  # recomputes through the observer
+    after = panel.last_state
+    assert after is not None and after.extra_orders == 30
+    joined = before.daily.join(after.daily, on=[*KEYS, "as_of"])
+    # b orders a day at rate p plus e clean ones: the same expected defects ...
+    assert (joined["expected_defective"] - joined["expected_defective_right"]).abs().max() < 1e-9
+    # ... and e more orders for each new order date inside the window
+    lag, width = OdrRules().lag_days, OdrRules().window_days
+    days_in = joined.select(
+        pl.min_horizontal(
+            (pl.col("as_of") - pl.lit(AS_OF)).dt.total_days() - lag, pl.lit(width)
+        ).clip(0)
+    ).to_series()
+    assert (joined["order_count_right"] - joined["order_count"]).to_list() == (
+        days_in * 30
+    ).to_list()
+    assert "prob_at_or_above_target" not in after.daily.columns
+    assert after.first_under is not None and before.first_under is not None
+    assert after.first_under <= before.first_under
+
+
+def test_defect_rate_and_horizon_sliders_reach_the_projection(
+    panel: WhatIfPanel, sample: Account
+) -> None:
+    panel.defect_rate.value = 0.0
+    panel.horizon.value = 40
+    state = panel.last_state
+    assert state is not None and (state.defect_rate, state.horizon) == (0.0, 40)
+    daily = direct_projection(sample, SUMMIT, daily=state.daily_orders, rate=0.0, horizon=40)
+    assert state.daily.equals(daily)
+    assert state.daily.height == 40
+    # nothing new becomes defective: once under, the rate stays under
+    assert state.first_over is None
+    assert "(back at or over" not in state.headline
+
+
+def test_removal_options_follow_the_ranking(panel: WhatIfPanel, sample: Account) -> None:
+    mine = group_filter(SUMMIT)
+    ranking = removal_ranking(
+        prepare(sample.orders.filter(mine), sample.defects), sample.defects, as_of=AS_OF, horizon=90
+    )
+    values = [value for _, value in panel.removals.options]
+    assert values == list(zip(ranking["order_id"], ranking["kind"], strict=True))
+    assert len(values) == 19, "every counted defect of the window (no order has two kinds)"
+    label, _ = panel.removals.options[0]
+    top = ranking.row(0, named=True)
+    assert label.startswith(f"{top['order_id']} · ")
+    assert f"saves {top['days_saved']} day" in label
+
+
+def test_removing_two_feedbacks_is_simulate_removal(panel: WhatIfPanel, sample: Account) -> None:
+    feedbacks = [v for _, v in panel.removals.options if v[1] == "negative_feedback"][:2]
+    panel.removals.value = tuple(feedbacks)
+    state = panel.last_state
+    assert state is not None and state.removed == tuple(feedbacks)
+    removal = Removal(order_ids=tuple(o for o, _ in feedbacks), kinds=("negative_feedback",))
+    result = simulate_removal(
+        (sample.orders.filter(group_filter(SUMMIT)), sample.defects), removal, as_of=AS_OF
+    )
+    expected = result.summary.item(0, "odr_after")
+    assert state.rate_today_after == expected == pytest.approx(17 / 746)
+    assert state.headline.startswith("2.55% today, under 1% on ")
+    assert f"; removing these 2 feedbacks: {pct(expected)} today, under 1% on " in state.headline
+    # the chart shows the projection without the removed defects
+    assert state.first_under_after == first_day(state.daily, pl.col("expected_rate") < 0.01)
+
+
+def test_removing_defects_of_different_kinds(panel: WhatIfPanel, sample: Account) -> None:
+    options = [v for _, v in panel.removals.options]
+    chosen = (
+        next(v for v in options if v[1] == "negative_feedback"),
+        next(v for v in options if v[1] == "a_to_z_claim"),
+    )
+    panel.removals.value = chosen
+    state = panel.last_state
+    assert state is not None
+    drop = pl.any_horizontal(
+        (pl.col("order_id") == order_id) & (pl.col("kind") == kind) for order_id, kind in chosen
+    )
+    after = odr(sample.orders, sample.defects.filter(~drop), as_of=AS_OF)
+    assert state.rate_today_after == after.filter(group_filter(SUMMIT)).item(0, "odr")
+    assert "removing these 1 feedback and 1 A-to-z claim: 2.28% today" in state.headline
+
+
+def test_changing_the_horizon_keeps_the_selection(panel: WhatIfPanel) -> None:
+    chosen = panel.removals.options[3][1]
+    panel.removals.value = (chosen,)
+    panel.horizon.value = 60
+    assert panel.removals.value == (chosen,)
+    assert panel.last_state is not None and panel.last_state.removed == (chosen,)
+
+
+def test_choosing_another_account(panel: WhatIfPanel, sample: Account) -> None:
+    panel.extra_orders.value = 10
+    panel.removals.value = (panel.removals.options[0][1],)
+    panel.account_picker.value = "tiny-letterpress"
+    assert panel.marketplace_picker.options == ("Amazon.co.uk",)
+    assert panel.key == ("tiny-letterpress", "Amazon.co.uk", "MFN"), "its worst channel"
+    assert panel.extra_orders.value == 0 and panel.removals.value == ()
+    state = panel.last_state
+    assert state is not None and state.account == "tiny-letterpress"
+    assert state.rate_today == pytest.approx(1 / 72)
+    assert state.headline.startswith("1.39% today")
+    values = [v for _, v in panel.removals.options]
+    assert values and all(o.startswith("2") for o, _ in values), "UK order ids"
+    labels = [label for label, _ in panel.channel_picker.options]
+    assert labels == [
+        "AFN, FBA (Amazon-fulfilled): 0.00% today",
+        "MFN, seller-fulfilled: 1.39% today",
+    ]
+    panel.channel_picker.value = "AFN"
+    assert panel.last_state is not None and panel.last_state.rate_today == 0.0
+    assert panel.last_state.headline.startswith("0.00% today, under 1%, and expected")
+
+
+def test_chart_is_a_small_svg_replaced_in_place(drawing_panel: WhatIfPanel) -> None:
+    panel = drawing_panel
+    first = svg_of(panel)
+    assert first.startswith("<svg") and "summit-outdoor Amazon.com MFN" in first
+    assert len(first) < 100_000, "widget-captured outputs must stay small (nbclient#312)"
+    panel.extra_orders.value = panel.extra_orders.max
+    second = svg_of(panel)
+    assert second != first and len(second) < 100_000
+    panel.removals.value = tuple(v for _, v in panel.removals.options[:2])
+    assert "without 2 feedbacks" in svg_of(panel)
+    assert ", chart drawn in " in panel.details.value
+
+
+def test_without_chart_nothing_is_drawn(panel: WhatIfPanel) -> None:
+    panel.extra_orders.value = 3
+    assert panel.chart.outputs == ()
+    assert panel.last_state is not None and panel.last_state.extra_orders == 3
+
+
+def test_prepares_once_per_account(sample: Account, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(panel_module, "prepare", counting)
+    panel = WhatIfPanel(sample, chart=False)
+    panel.extra_orders.value = 5
+    panel.defect_rate.value = 0.5
+    panel.horizon.value = 30
+    panel.channel_picker.value = "AFN"
+    panel.channel_picker.value = "MFN"
+    assert len(calls) == 1
+    panel.account_picker.value = "evergreen-home"
+    panel.account_picker.value = "summit-outdoor"
+    assert len(calls) == 2, "once more for the new account, then from the cache"
+
+
+def test_one_recompute_is_fast(panel: WhatIfPanel) -> None:
+    timings = []
+    for _ in range(5):
+        began = time.perf_counter()
+        panel.state()
+        timings.append(time.perf_counter() - began)
+    # The budget is 50 ms on an idle machine; allow for a busy shared CI box.
+    assert sorted(timings)[2] < 0.25, timings
+
+
+def test_pair_of_frames_and_explicit_choices(sample: Account) -> None:
+    panel = WhatIfPanel(
+        (sample.orders, sample.defects), as_of="2026-02-20", account="evergreen-home", chart=False
+    )
+    assert panel.as_of == dt.date(2026, 2, 20)
+    assert panel.key[0] == "evergreen-home"
+    row = odr(sample.orders, sample.defects, as_of="2026-02-20").filter(group_filter(panel.key))
+    assert panel.last_state is not None
+    assert panel.last_state.rate_today == row.item(0, "odr")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"account": "nobody"}, ValueError, "account 'nobody' is not in the data"),
+        ({"channel": "XYZ"}, ValueError, r"channel 'XYZ' is not in the data; choose one of"),
+    ],
+)
+def test_unknown_choices_are_named(
+    sample: Account, kwargs: dict[str, str], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        WhatIfPanel(sample, chart=False, **kwargs)
+
+
+def test_needs_an_account_or_two_frames() -> None:
+    with pytest.raises(TypeError, match=r"an Account .* or a pair \(orders, defects\)"):
+        WhatIfPanel("data/sample")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        (
+            {"rate_today": None, "first_under": None, "first_over": None},
+            "No orders in today's window: no rate",
+        ),
+        (
+            {"rate_today": 0.012, "first_under": None, "first_over": None},
+            "1.20% today, not under 1% within 90 days",
+        ),
+        (
+            {"rate_today": 0.004, "first_under": None, "first_over": dt.date(2026, 4, 2)},
+            "0.40% today, under 1%, and expected at or over 1% on 2 April",
+        ),
+        (
+            {
+                "rate_today": 0.0124,
+                "first_under": dt.date(2026, 3, 14),
+                "first_over": None,
+                "removed": (("o1", "chargeback"),),
+                "rate_today_after": 0.011,
+                "first_under_after": dt.date(2026, 3, 2),
+            },
+            "1.24% today, under 1% on 14 March; removing this chargeback: 1.10% today, under "
+            "1% on 2 March",
+        ),
+        (
+            {
+                "rate_today": 0.0124,
+                "first_under": dt.date(2026, 3, 14),
+                "first_over": None,
+                "removed": (("o1", "a_to_z_claim"), ("o2", "a_to_z_claim")),
+                "rate_today_after": 0.0101,
+                "first_under_after": None,
+            },
+            "1.24% today, under 1% on 14 March; removing these 2 A-to-z claims: 1.01% today, "
+            "not under 1% within 90 days",
+        ),
+    ],
+)
+def test_headline_wording(kwargs: dict[str, Any], expected: str) -> None:
+    assert headline(as_of=AS_OF, target=0.01, horizon=90, **kwargs) == expected
