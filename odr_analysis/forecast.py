@@ -23,7 +23,10 @@ The model, for one group (account, marketplace, channel) and one order-date coho
   probability ``p * (F(b) - F(a)) / (1 - p * F(a))``; each order independently;
 * only what Amazon shows on ``as_of`` is known: an order counted defective on ``as_of`` stays
   defective, later defect rows in the data are ignored, and orders dated after ``as_of`` are
-  replaced by the assumed new orders (``daily_orders`` a day from ``as_of + 1``).
+  replaced by the assumed new orders (``daily_orders`` a day from ``as_of + 1``);
+* ``extra_clean_orders`` a day more from ``as_of + 1`` (e.g. a promotion's orders, or the
+  panel's slider) are never defective: they only add to the orders of each window, so they
+  lower the expected rate, the band and the probability of being at or above the target.
 
 The band is a Monte Carlo over that model (numpy, seeded): the defects still to come are drawn
 per cohort and simulation, exactly (Bernoulli trials drawn by geometric gaps, arrival days by
@@ -197,6 +200,13 @@ class Assumptions:
     arrival_delay
         ``None``: defects arrive as in the account's history (:func:`arrival_delays`). A number
         ``k``: every defect arrives exactly ``k`` days after its order (0 = at once).
+    extra_clean_orders
+        Orders a day more, from ``as_of + 1`` on, that are never defective (default 0): a
+        number for every group, or a mapping or a frame (column ``extra_clean_orders``) as for
+        ``daily_orders``; groups without a match get none. A fractional number becomes whole
+        orders as in :func:`future_orders`, separately from ``daily_orders``, so with whole
+        numbers the orders of a day are those of ``daily_orders + extra_clean_orders``. Stored
+        as ``()`` when every value is 0.
 
     Examples
     --------
@@ -213,6 +223,10 @@ class Assumptions:
     'AFN 40.0, MFN 6.5 orders a day (others: default), 0.40% of'
     >>> Assumptions(daily_orders=12) == Assumptions(daily_orders=12.0)
     True
+    >>> Assumptions(daily_orders=6.5, extra_clean_orders=5).describe().split(", ")[0]
+    '6.5 orders a day + 5 extra clean orders a day'
+    >>> Assumptions(extra_clean_orders=0) == Assumptions(extra_clean_orders={"MFN": 0})
+    True
     """
 
     daily_orders: AssumptionValue = None
@@ -222,11 +236,15 @@ class Assumptions:
     seed: int = 0
     level: float = 0.9
     arrival_delay: int | None = None
+    extra_clean_orders: AssumptionValue = 0
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "daily_orders", _entries(self.daily_orders, "daily_orders", upper=None))
         set_(self, "defect_rate", _entries(self.defect_rate, "defect_rate", upper=1.0))
+        extra = _entries(self.extra_clean_orders, "extra_clean_orders", upper=None) or ()
+        # none at all, however written (0, None, {"MFN": 0}): one value, so they compare equal
+        set_(self, "extra_clean_orders", () if all(x == 0 for _, x in extra) else extra)
         for name, low in (("horizon_days", 1), ("n_sims", 1), ("seed", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -261,6 +279,8 @@ class Assumptions:
             if self.arrival_delay is None
             else f"every defect arriving {_days_text(self.arrival_delay)} after its order"
         )
+        if self.extra_clean_orders:
+            orders += " + " + _extra_text(self.extra_clean_orders)  # type: ignore[arg-type]
         return (
             f"{orders}, {rate}, {arrival}, {self.horizon_days} days, {self.n_sims:,} simulations, "
             f"{self.level:.0%} band, seed {self.seed}"
@@ -269,6 +289,20 @@ class Assumptions:
 
 def _days_text(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
+
+
+def _number_text(x: float) -> str:
+    """``5.0`` -> ``5``, ``2.5`` -> ``2.5``, ``1234.0`` -> ``1,234``."""
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def _extra_text(entries: Entries) -> str:
+    """``5 extra clean orders a day``, or per group: ``MFN 5 extra clean ... (others: none)``."""
+    unit = "extra clean orders a day"
+    if len(entries) == 1 and not entries[0][0]:
+        return f"{_number_text(entries[0][1])} {unit}"
+    values = ", ".join(" ".join(v for _, v in key) + f" {_number_text(x)}" for key, x in entries)
+    return f"{values} {unit} (others: none)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -671,6 +705,7 @@ def _planned(rate: np.ndarray, days: np.ndarray) -> np.ndarray:
 class _Inputs:
     daily: np.ndarray
     daily_sources: list[str]
+    extra: np.ndarray  # clean orders a day more: never defective
     rate: np.ndarray
     rate_sources: list[str]
     uncertain: np.ndarray  # the rate is estimated: draw it per simulation
@@ -705,6 +740,8 @@ def _resolve(base: _Base, a: Assumptions) -> _Inputs:
     daily_sources = [
         s if g is None else "assumed" for g, s in zip(given_daily, recent_sources, strict=True)
     ]
+    given_extra = _lookup(base, a.extra_clean_orders, "extra_clean_orders")  # type: ignore[arg-type]
+    extra = np.array([0.0 if g is None else g for g in given_extra], dtype=np.float64)
     matured = _matured(base, MIN_ORDERS)
     given_rate = _lookup(base, a.defect_rate, "defect_rate")  # type: ignore[arg-type]
     uncertain = np.array([g is None for g in given_rate], dtype=bool)
@@ -731,6 +768,7 @@ def _resolve(base: _Base, a: Assumptions) -> _Inputs:
     return _Inputs(
         daily=daily,
         daily_sources=daily_sources,
+        extra=extra,
         rate=rate,
         rate_sources=rate_sources,
         uncertain=uncertain,
@@ -1003,6 +1041,7 @@ def maturity(
     inputs = _Inputs(
         daily=np.zeros(base.size),
         daily_sources=[],
+        extra=np.zeros(base.size),
         rate=np.where(known, rate.rate, 0.0),
         rate_sources=rate.sources,
         uncertain=known,
@@ -1075,14 +1114,16 @@ class Projection:
     """The projected rate for each of the next days; see :func:`project`.
 
     ``daily``: one row per group and future report date (``as_of``): ``order_count`` (orders
-    in that window: known ones plus the assumed new ones), ``known_defective`` (orders of that
+    in that window: known ones plus the assumed new ones and the extra clean ones),
+    ``known_defective`` (orders of that
     window already defective on the projection's ``as_of``), ``expected_defective`` (those plus
     the defects expected to arrive by that day), ``expected_rate`` (null without
     orders), ``low`` / ``high`` (the band), ``prob_at_or_above_target``, ``target`` and
     ``expected_meets_target``. ``first_under``: one row per group: ``rate_today``,
     ``first_under`` (the first day the expected rate is under the target; null if none in the
     horizon), ``days_until_under``, ``stays_under_from`` (from then to the horizon's end)
-    and ``message``. ``inputs``: the assumptions per group, with their sources.
+    and ``message``. ``inputs``: the assumptions per group (``daily_orders``,
+    ``extra_clean_orders``, ``defect_rate``, ...), with their sources.
     """
 
     as_of: dt.date
@@ -1114,10 +1155,12 @@ class Projection:
         rows = self.inputs.join(self.first_under, on=list(self.keys), how="left")
         for row in rows.iter_rows(named=True):
             label = " ".join(str(row[k]) for k in self.keys)
+            extra = row["extra_clean_orders"]
+            more = f" + {_number_text(extra)} extra clean orders a day" if extra else ""
             texts.append(
-                f"{label}: {row['daily_orders']:,.1f} orders a day ({row['daily_orders_source']}), "
-                f"{row['defect_rate']:.2%} of orders defective ({row['defect_rate_source']}): "
-                f"{row['message']}"
+                f"{label}: {row['daily_orders']:,.1f} orders a day ({row['daily_orders_source']})"
+                f"{more}, {row['defect_rate']:.2%} of orders defective "
+                f"({row['defect_rate_source']}): {row['message']}"
             )
         return (
             "; ".join(texts) + f" [{a.horizon_days} days, {a.n_sims:,} simulations, "
@@ -1133,6 +1176,7 @@ class Projection:
 _INPUT_COLUMNS = (
     "daily_orders",
     "daily_orders_source",
+    "extra_clean_orders",
     "defect_rate",
     "defect_rate_source",
     "rate_uncertain",
@@ -1171,6 +1215,9 @@ def _path(base: _Base, inputs: _Inputs, horizon: int) -> _Path:
     n_o[:, ~known] = _planned(inputs.daily, o[~known])
     d_o = np.zeros_like(n_o)
     d_o[:, known] = base.defective[:, base.lookback + o[known]]
+    # the extra clean orders, whole orders rounded on their own: in the windows, never pending
+    clean = np.zeros_like(n_o)
+    clean[:, ~known] = _planned(inputs.extra, o[~known])
     enter = o + lag
     last = np.minimum(enter + width - 1, horizon)
     window = ((enter[:, None] <= d[None, :]) & (d[None, :] <= last[:, None])).astype(np.int64)
@@ -1186,7 +1233,7 @@ def _path(base: _Base, inputs: _Inputs, horizon: int) -> _Path:
         enter=enter,
         last=last,
         window=window,
-        order_count=n_o @ window,
+        order_count=(n_o + clean) @ window,
         known_defective=d_o @ window,
         still=still,
         pending=_Pending(m=m, gain=gain, before=f_now),
@@ -1285,8 +1332,10 @@ def project(
     ``as_of``) with the defects counted on ``as_of``, (b) the defects still to come on those
     orders, counted by ``d`` only if they arrive by ``d`` (probability
     ``p * (F(d - od) - F(as_of - od)) / (1 - p * F(as_of - od))`` for a clean order of date
-    ``od``), and (c) the assumed new orders of ``as_of + 1 .. d - lag``, each defective with
-    probability ``p`` and counted by ``d`` if it arrives by ``d`` (``p * F(d - od)``).
+    ``od``), (c) the assumed new orders of ``as_of + 1 .. d - lag``, each defective with
+    probability ``p`` and counted by ``d`` if it arrives by ``d`` (``p * F(d - od)``), and
+    (d) the extra clean orders of ``as_of + 1 .. d - lag``, never defective: they add only to
+    ``order_count``, so every rate, the band and the probability are of the larger count.
     ``expected_rate`` is exact; ``low`` / ``high`` and ``prob_at_or_above_target`` come from
     ``n_sims`` seeded simulations (rates compared with the target as the engine does: the
     target is met only strictly below it).
@@ -1410,6 +1459,7 @@ def _inputs_frame(base: _Base, inputs: _Inputs, methods: list[str]) -> pl.DataFr
         [
             pl.Series("daily_orders", inputs.daily, dtype=pl.Float64),
             pl.Series("daily_orders_source", inputs.daily_sources, dtype=pl.String),
+            pl.Series("extra_clean_orders", inputs.extra, dtype=pl.Float64),
             pl.Series("defect_rate", inputs.rate, dtype=pl.Float64),
             pl.Series("defect_rate_source", inputs.rate_sources, dtype=pl.String),
             pl.Series("rate_uncertain", inputs.uncertain, dtype=pl.Boolean),

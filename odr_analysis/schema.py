@@ -208,7 +208,7 @@ def validate_orders(orders: Frame, *, check_values: bool = True) -> pl.LazyFrame
     lf = lf.with_columns(casts) if casts else lf
     if not check_values:
         return lf
-    check_order_values(lf, orders_value_stats(lf).collect(engine="in-memory"))
+    check_order_values(lf, orders_value_stats(lf).collect(engine="in-memory").row(0, named=True))
     return lf
 
 
@@ -228,9 +228,13 @@ def orders_value_stats(lf: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def check_order_values(lf: pl.LazyFrame, stats_frame: pl.DataFrame) -> None:
-    """Raise :class:`OdrInputError` for the problems :func:`orders_value_stats` counted."""
-    stats = stats_frame.row(0, named=True)
+def check_order_values(lf: pl.LazyFrame, counts: Mapping[str, int]) -> None:
+    """Raise :class:`OdrInputError` for the problems counted by :func:`orders_value_stats`.
+
+    ``counts`` holds ``rows``, ``nulls`` (in required columns), ``bad_channel`` and
+    ``distinct`` (distinct key hashes); the messages are built from ``lf`` itself.
+    """
+    stats = dict(counts)
     if stats["nulls"]:
         _null_problems(lf, ORDERS_SCHEMA, "orders")
     if stats["bad_channel"]:

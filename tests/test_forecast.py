@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import math
 
 import numpy as np
@@ -112,6 +113,31 @@ def test_assumptions_describe_defaults_and_given_values() -> None:
     )
     by_channel = Assumptions(daily_orders={"MFN": 6.5, "AFN": 40})
     assert by_channel.describe().startswith("AFN 40.0, MFN 6.5 orders a day (others: default)")
+    extra = Assumptions(daily_orders=12.4, extra_clean_orders=5)
+    assert extra.describe().startswith(
+        "12.4 orders a day + 5 extra clean orders a day, the matured defect rate"
+    )
+    assert (
+        Assumptions(extra_clean_orders={"MFN": 2.5})
+        .describe()
+        .startswith(
+            "the average orders a day of the last 28 days + MFN 2.5 extra clean orders a day "
+            "(others: none), the matured"
+        )
+    )
+
+
+def test_no_extra_clean_orders_however_written_is_one_value() -> None:
+    none = Assumptions()
+    assert none.extra_clean_orders == ()
+    for same in (0, 0.0, None, {"MFN": 0}, pl.DataFrame({"extra_clean_orders": [0]})):
+        assert Assumptions(extra_clean_orders=same) == none  # type: ignore[arg-type]
+    assert "extra" not in none.describe()
+    frame = pl.DataFrame({"channel": ["MFN"], "extra_clean_orders": [5]})
+    assert Assumptions(extra_clean_orders=frame) == Assumptions(extra_clean_orders={"MFN": 5.0})
+    assert Assumptions(extra_clean_orders=5) != Assumptions(extra_clean_orders=6)
+    again = dataclasses.replace(Assumptions(extra_clean_orders={"MFN": 5}), seed=2)
+    assert again.extra_clean_orders == Assumptions(extra_clean_orders={"MFN": 5}).extra_clean_orders
 
 
 def test_assumptions_are_values_mappings_and_frames_normalise_alike() -> None:
@@ -145,6 +171,17 @@ def test_assumptions_are_values_mappings_and_frames_normalise_alike() -> None:
             {"defect_rate": pl.DataFrame({"channel": ["MFN"], "defect_rate": [None]})},
             ValueError,
             "null defect_rate at row 0",
+        ),
+        ({"extra_clean_orders": -5}, ValueError, "extra_clean_orders for every group must be >= 0"),
+        (
+            {"extra_clean_orders": {"MFN": True}},
+            TypeError,
+            "extra_clean_orders for {'channel': 'MFN'} must be a number",
+        ),
+        (
+            {"extra_clean_orders": pl.DataFrame({"channel": ["MFN"]})},
+            ValueError,
+            "needs a column 'extra_clean_orders'",
         ),
     ],
 )
@@ -855,6 +892,244 @@ def test_most_specific_assumption_wins_and_unmatched_groups_use_the_default() ->
     assert (mfn["defect_rate"], afn["defect_rate"]) == (0.02, 0.01)
 
 
+# --- project: extra clean orders ------------------------------------------------------------
+
+
+def engine_path_with(
+    orders: pl.DataFrame,
+    defects: pl.DataFrame,
+    planned: list[pl.DataFrame],
+    horizon: int,
+) -> pl.DataFrame:
+    """The engine's daily path on the known defects with ``planned`` future orders added."""
+    parts = prepare(orders, defects.filter(pl.col("event_date") <= AS_OF))
+    extra = pl.concat(planned) if planned else None
+    return daily_path(parts, start=day(1), end=day(horizon), extra_orders=extra).sort(
+        "account", "marketplace", "channel", "as_of"
+    )
+
+
+def as_engine_columns(projection: Projection) -> pl.DataFrame:
+    return projection.daily.select(
+        "account",
+        "marketplace",
+        "channel",
+        "as_of",
+        "order_count",
+        defective_orders="known_defective",
+        odr="expected_rate",
+        meets_target="expected_meets_target",
+    )
+
+
+def rates_frame(
+    projection: Projection, column: str, value: float | dict[str, float]
+) -> pl.DataFrame:
+    """``projection.inputs`` keys with ``column`` = the given number (or number per channel)."""
+    channel = pl.col("channel")
+    number = (
+        pl.lit(float(value))
+        if not isinstance(value, dict)
+        else channel.replace_strict(value, default=0.0, return_dtype=pl.Float64)
+    )
+    return projection.inputs.select("account", "marketplace", "channel", number.alias(column))
+
+
+def test_p0_with_extra_clean_orders_is_the_engine_path_with_daily_plus_extra() -> None:
+    orders, defects = engine_fixture()
+    horizon = 100  # crosses the window
+    daily = {"MFN": 7.0, "AFN": 2.5}
+    a = Assumptions(daily_orders=daily, defect_rate=0.0, horizon_days=horizon, n_sims=50)
+    for extra in (5, {"MFN": 3.0}):
+        projection = project(
+            orders,
+            defects,
+            as_of=AS_OF,
+            assumptions=dataclasses.replace(a, extra_clean_orders=extra),
+        )
+        per_channel = extra if isinstance(extra, dict) else {"MFN": extra, "AFN": extra}
+        total = {c: daily[c] + per_channel.get(c, 0.0) for c in daily}
+        # whole extra numbers: the orders of a day are exactly those of daily + extra
+        planned = future_orders(
+            rates_frame(projection, "daily_orders", total), as_of=AS_OF, horizon=horizon
+        )
+        want = engine_path_with(orders, defects, [planned], horizon)
+        got = as_engine_columns(projection)
+        assert_frame_equal(got, want.select(got.columns))
+        assert projection.daily["low"].equals(projection.daily["expected_rate"])
+        assert projection.daily["high"].equals(projection.daily["expected_rate"])
+        assert only(projection.inputs, channel="MFN")["extra_clean_orders"] == per_channel["MFN"]
+        assert only(projection.inputs, channel="AFN")["extra_clean_orders"] == per_channel.get(
+            "AFN", 0.0
+        )
+
+
+def test_fractional_extra_clean_orders_are_whole_orders_rounded_on_their_own() -> None:
+    # 2.5 a day of each, rounded apart: round(2.5 i) = 3, 5, 8, 10, ... so 3, 2, 3, 2, ... of
+    # both (6, 4, 6, 4, ...); future_orders(5.0) would be 5 a day: equal over even runs only.
+    orders, defects = engine_fixture()
+    horizon = 90
+    a = Assumptions(daily_orders=2.5, defect_rate=0.0, extra_clean_orders=2.5, horizon_days=horizon)
+    projection = project(orders, defects, as_of=AS_OF, assumptions=a)
+    planned = [
+        future_orders(rates_frame(projection, "daily_orders", 2.5), as_of=AS_OF, horizon=horizon),
+        future_orders(rates_frame(projection, "daily_orders", 2.5), as_of=AS_OF, horizon=horizon),
+    ]
+    want = engine_path_with(orders, defects, planned, horizon)
+    got = as_engine_columns(projection)
+    assert_frame_equal(got, want.select(got.columns))
+    # the window of day 15 holds the new orders of day 1 only: 3 extra; day 16 adds 2 more
+    plain = project(
+        orders, defects, as_of=AS_OF, assumptions=dataclasses.replace(a, extra_clean_orders=0)
+    )
+    more = [
+        on_day(projection, d)["order_count"] - on_day(plain, d)["order_count"]
+        for d in (14, 15, 16, 17)
+    ]
+    assert more == [0, 3, 5, 8]
+
+
+def test_extra_clean_orders_add_orders_and_no_defect() -> None:
+    orders, defects = moderate_fixture()
+    parts = prepare(orders, defects)
+    a = Assumptions(n_sims=300, horizon_days=90)  # estimated rate, arrival as in history
+    without = project(parts, as_of=AS_OF, assumptions=a)
+    extra = 20
+    with_ = project(
+        parts, as_of=AS_OF, assumptions=dataclasses.replace(a, extra_clean_orders=extra)
+    )
+    both = without.daily.join(with_.daily, on=["channel", "as_of"], suffix="_e")
+    # the same defects, known and expected ...
+    assert both["known_defective"].equals(both["known_defective_e"], check_names=False)
+    assert both["expected_defective"].equals(both["expected_defective_e"], check_names=False)
+    # ... and 20 orders more for each new order date in the window: as_of + 1 .. d - 14
+    days_in = ((both["as_of"] - AS_OF).dt.total_days() - 14).clip(0, 60)
+    assert (both["order_count_e"] - both["order_count"]).to_list() == (days_in * extra).to_list()
+    # the expected rate is exactly the expected defective orders over all the orders
+    rate = with_.daily["expected_defective"] / with_.daily["order_count"]
+    assert with_.daily["expected_rate"].to_list() == rate.to_list()
+    assert (both["expected_rate_e"] <= both["expected_rate"]).all()
+    assert (both["expected_rate_e"] < both["expected_rate"]).any()
+
+
+def test_extra_clean_orders_in_the_band_and_the_chance_at_or_over_target() -> None:
+    # No known order in any window; 100 new orders a day, each defective at once with 5%, and
+    # 100 extra clean orders a day. Day 15 holds the orders of day 1 only: 200 orders, of
+    # which X ~ Binomial(100, 0.05) defective. Rate >= 1% <=> X >= 2 (2 / 200); without the
+    # extra orders it would be X >= 1 (1 / 100).
+    p, n_sims = 0.05, 8000
+    orders = make_orders({-400: 1})
+    a = Assumptions(
+        daily_orders=100,
+        defect_rate=p,
+        arrival_delay=0,
+        horizon_days=15,
+        n_sims=n_sims,
+        extra_clean_orders=100,
+    )
+    row = on_day(project(orders, empty_defects(), as_of=AS_OF, assumptions=a), 15)
+    assert row["order_count"] == 200
+    assert row["expected_defective"] == pytest.approx(100 * p)
+    assert row["expected_rate"] == pytest.approx(100 * p / 200)
+    cdf = np.cumsum(binomial_pmf(100, p))
+    low, high = int(np.argmax(cdf >= 0.05)), int(np.argmax(cdf >= 0.95))
+    se = math.sqrt(0.05 * 0.95 / n_sims)
+    assert cdf[low] - 0.05 > 4 * se and 0.05 - cdf[low - 1] > 4 * se
+    assert cdf[high] - 0.95 > 4 * se and 0.95 - cdf[high - 1] > 4 * se
+    assert (row["low"], row["high"]) == (low / 200, high / 200)
+    tail = 1 - cdf[1]  # P(X >= 2) = 0.9629; P(X >= 1) would be 0.9941
+    assert row["prob_at_or_above_target"] == pytest.approx(
+        tail, abs=4 * math.sqrt(tail * (1 - tail) / n_sims)
+    )
+
+
+def test_extra_clean_orders_bring_the_first_day_under_forward() -> None:
+    # 400 orders of as_of-33 .. as_of-14 (20 a day), 10 of them defective: 2.5% today, and
+    # they all stay in the window up to day 40. No new order and no new defect, only e = 30
+    # extra clean orders a day, in the window of day d from d = 15: 30 (d - 14) of them.
+    # Day 34: 10 / (400 + 600) = 1.00%, not under (strict); day 35: 10 / 1,030 = 0.97%.
+    orders = make_orders({-k: 20 for k in range(14, 34)})
+    defects = chargebacks([(oid(-14 - 2 * i, 0), day(-1)) for i in range(10)])
+    a = Assumptions(daily_orders=0, defect_rate=0.0, horizon_days=60, n_sims=50)
+    without = project(orders, defects, as_of=AS_OF, assumptions=a)
+    with_ = project(
+        orders, defects, as_of=AS_OF, assumptions=dataclasses.replace(a, extra_clean_orders=30)
+    )
+    assert on_day(with_, 34)["order_count"] == 1000
+    assert on_day(with_, 34)["expected_rate"] == 0.01
+    assert on_day(with_, 34)["prob_at_or_above_target"] == 1.0
+    assert on_day(with_, 35)["expected_rate"] == 10 / 1030
+    assert on_day(with_, 35)["prob_at_or_above_target"] == 0.0
+    row = only(with_.first_under)
+    assert (row["first_under"], row["days_until_under"]) == (day(35), 35)
+    assert row["message"] == f"expected under 1% from {day(35)} (in 35 days) and to stay under"
+    assert row["rate_today"] == only(without.first_under)["rate_today"] == 10 / 400
+    # without them the 10 defective orders leave no sooner than the clean ones: never under
+    assert only(without.first_under)["message"] == "not expected under 1% within 60 days"
+    assert with_.describe().startswith(
+        "acme Amazon.com MFN: 0.0 orders a day (assumed) + 30 extra clean orders a day, "
+        "0.00% of orders defective (assumed): expected under 1% from"
+    )
+    assert "extra" not in without.describe()
+
+
+def test_extra_clean_orders_for_one_channel_leave_the_others_alone() -> None:
+    orders, defects = engine_fixture()
+    a = Assumptions(defect_rate=0.01, horizon_days=40, n_sims=200)
+    plain = project(orders, defects, as_of=AS_OF, assumptions=a)
+    mfn_only = project(
+        orders,
+        defects,
+        as_of=AS_OF,
+        assumptions=dataclasses.replace(a, extra_clean_orders={"MFN": 10}),
+    )
+    assert plain.daily.filter(channel="AFN").equals(mfn_only.daily.filter(channel="AFN"))
+    assert not plain.daily.filter(channel="MFN").equals(mfn_only.daily.filter(channel="MFN"))
+
+
+def test_more_extra_clean_orders_never_raise_the_band_or_the_chance_of_breach() -> None:
+    orders, defects = moderate_fixture()
+    parts = prepare(orders, defects)
+    a = Assumptions(n_sims=400, horizon_days=90, seed=5)  # estimated rate: drawn per simulation
+    runs = [
+        project(parts, as_of=AS_OF, assumptions=dataclasses.replace(a, extra_clean_orders=e)).daily
+        for e in (0, 1, 2.5, 10, 60)
+    ]
+    for fewer, more in itertools.pairwise(runs):
+        for column in ("prob_at_or_above_target", "low", "high", "expected_rate"):
+            assert (more[column] <= fewer[column]).all(), column
+    assert (runs[-1]["prob_at_or_above_target"] < runs[0]["prob_at_or_above_target"]).any()
+
+
+def test_more_extra_clean_orders_never_raise_the_chance_in_the_normal_approximation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    orders, defects = moderate_fixture()
+    parts = prepare(orders, defects)
+    monkeypatch.setattr(forecast, "EVENT_CAP", 10)
+    a = Assumptions(n_sims=100, horizon_days=60)
+    runs = [
+        project(parts, as_of=AS_OF, assumptions=dataclasses.replace(a, extra_clean_orders=e))
+        for e in (0, 3, 30)
+    ]
+    assert only(runs[0].inputs)["method"].startswith("normal approximation")
+    for fewer, more in itertools.pairwise(runs):
+        for column in ("prob_at_or_above_target", "low", "high"):
+            assert (more.daily[column] <= fewer.daily[column]).all(), column
+
+
+def test_extra_clean_orders_are_reproducible_with_a_seed() -> None:
+    orders, defects = moderate_fixture()
+    parts = prepare(orders, defects)
+    a = Assumptions(n_sims=300, horizon_days=40, extra_clean_orders=12)
+    first = project(parts, as_of=AS_OF, assumptions=a)
+    assert first == project(parts, as_of=AS_OF, assumptions=a)
+    assert first == project(orders, defects, as_of=AS_OF, assumptions=a)
+    other = project(parts, as_of=AS_OF, assumptions=dataclasses.replace(a, seed=1))
+    assert first != other
+    assert first.daily["expected_rate"].equals(other.daily["expected_rate"])
+
+
 # --- property tests against the engine ------------------------------------------------------
 
 
@@ -920,3 +1195,89 @@ def test_property_projection_bounds(
     assert (daily["low"] >= k / n - 1e-12).all()
     assert (daily["high"] <= 1 + 1e-12).all()
     assert daily["prob_at_or_above_target"].is_between(0, 1).all()
+
+
+@settings(max_examples=40)
+@given(
+    account=small_accounts(),
+    daily_orders=st.floats(0, 6),
+    extra=st.floats(0, 6),
+    horizon=st.integers(1, 100),
+)
+def test_property_p0_extra_clean_orders_are_planned_orders_for_the_engine(
+    account: tuple[pl.DataFrame, pl.DataFrame], daily_orders: float, extra: float, horizon: int
+) -> None:
+    orders, defects = account
+    a = Assumptions(
+        daily_orders=daily_orders,
+        extra_clean_orders=extra,
+        defect_rate=0.0,
+        horizon_days=horizon,
+        n_sims=5,
+    )
+    projection = project(orders, defects, as_of=AS_OF, assumptions=a)
+    keys = projection.inputs.select("account", "marketplace", "channel")
+    planned = [
+        future_orders(keys.with_columns(daily_orders=pl.lit(m)), as_of=AS_OF, horizon=horizon)
+        for m in (daily_orders, extra)
+    ]
+    engine = engine_path_with(orders, defects, planned, horizon)
+    assert projection.daily["order_count"].to_list() == engine["order_count"].to_list()
+    assert projection.daily["known_defective"].to_list() == engine["defective_orders"].to_list()
+    assert projection.daily["expected_rate"].to_list() == engine["odr"].to_list()
+    whole = float(round(extra))  # a whole number of extra orders: daily + extra at once
+    if whole:
+        same = dataclasses.replace(a, extra_clean_orders=whole)
+        summed = future_orders(
+            keys.with_columns(daily_orders=pl.lit(daily_orders + whole)),
+            as_of=AS_OF,
+            horizon=horizon,
+        )
+        at_once = engine_path_with(orders, defects, [summed], horizon)
+        got = project(orders, defects, as_of=AS_OF, assumptions=same).daily
+        assert got["order_count"].to_list() == at_once["order_count"].to_list()
+        assert got["expected_rate"].to_list() == at_once["odr"].to_list()
+
+
+@settings(max_examples=30)
+@given(
+    account=small_accounts(),
+    p=st.floats(0, 1),
+    delay=st.one_of(st.none(), st.integers(0, 40)),
+    daily_orders=st.floats(0, 8),
+    extras=st.lists(st.floats(0, 20), min_size=2, max_size=2).map(sorted),
+    seed=st.integers(0, 2**16),
+)
+def test_property_more_extra_clean_orders_never_raise_the_chance_of_breach(  # noqa: PLR0917
+    account: tuple[pl.DataFrame, pl.DataFrame],
+    p: float,
+    delay: int | None,
+    daily_orders: float,
+    extras: list[float],
+    seed: int,
+) -> None:
+    orders, defects = account
+    parts = prepare(orders, defects)
+    fewer, more = (
+        project(
+            parts,
+            as_of=AS_OF,
+            assumptions=Assumptions(
+                daily_orders=daily_orders,
+                defect_rate=p,
+                arrival_delay=delay,
+                extra_clean_orders=e,
+                horizon_days=40,
+                n_sims=50,
+                seed=seed,
+            ),
+        ).daily
+        for e in extras
+    )
+    assert fewer["expected_defective"].equals(more["expected_defective"])
+    assert (more["order_count"] >= fewer["order_count"]).all()
+    both = fewer.hstack(more.select(pl.all().name.suffix("_e"))).drop_nulls("expected_rate")
+    for column in ("prob_at_or_above_target", "low", "high", "expected_rate"):
+        assert (both[f"{column}_e"] <= both[column]).all(), column
+    rate = more["expected_defective"] / more["order_count"]
+    assert more["expected_rate"].to_list() == rate.fill_nan(None).to_list()
