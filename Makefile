@@ -18,6 +18,10 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 LAB_ARGS ?=
 APP_ARGS ?=
+REPORT_ARGS ?=
+# `make report`: the data folder (a portfolio or one account) and where the HTML reports go.
+REPORT_DATA ?= data/sample
+REPORT_OUT ?= reports
 # The what-if panel notebook that `make app` serves with Voila (no code shown).
 APP_NOTEBOOK ?= notebooks/02-what-if-simulator.ipynb
 # Debian's chromium, driven by Playwright in tests/test_browser.py.
@@ -28,13 +32,14 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install lab app browser test lint format typecheck sample bench strip clean
+.PHONY: help install lab app report browser test lint format typecheck sample bench strip clean
 
 help: ## List the targets with a one-line description
 	@echo "Usage: make <target> [VAR=value]   (venv: $(VENV))"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "Variables: PYTEST_ARGS=\"-k engine\"  BENCH_ARGS=\"--orders 1000000\"  LAB_ARGS=\"--port 8899\""
 	@echo "           APP_ARGS=\"--port 8866\"  APP_NOTEBOOK=notebooks/02-what-if-simulator.ipynb"
+	@echo "           REPORT_DATA=data/raw  REPORT_OUT=reports  REPORT_ARGS=\"--date 2026-02-23 --pdf\""
 
 $(PY):
 	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "error: need python3.11 or python3 on PATH" >&2; exit 1; }
@@ -58,6 +63,9 @@ lab: $(STAMP) $(LAB_OVERRIDES) ## Open JupyterLab on notebooks/ (they read data/
 
 app: $(STAMP) ## Serve the what-if panel (notebook 02) with Voila: no code, for stakeholders
 	cd $(dir $(APP_NOTEBOOK)) && $(abspath $(BIN))/voila $(notdir $(APP_NOTEBOOK)) $(APP_ARGS)
+
+report: $(STAMP) ## Write one HTML report per account of data/sample/ + a summary to reports/
+	$(BIN)/odr-report $(REPORT_DATA) --out $(REPORT_OUT) $(REPORT_ARGS)
 
 # Root (as in CI) installs chromium with apt; anyone else is told how, and the browser tests skip
 # (with CI=true they fail instead, so CI never passes without them).

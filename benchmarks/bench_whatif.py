@@ -14,7 +14,7 @@ over every order). Timed per iteration (a fresh random handful of 1-8 defective 
 2. ``daily_path`` over the two years (every report date of the data);
 3. ``dropoff_calendar(parts, as_of=...)``: the defective orders and the 74-day path;
 4. ``forecast.project(parts, as_of=..., 90 days)``: the 90-day projection (``--sims``
-   simulations, default 1,000 as in ``Assumptions``).
+   simulations, default ``Assumptions().n_sims`` as the panel uses).
 
 It prints the wall-clock median and 95th percentile of each step and of the total (goal: total
 median under 50 ms), the median CPU time of the process (less sensitive to other work on a
@@ -173,7 +173,10 @@ def main() -> None:  # pragma: no cover - a command-line tool
     parser.add_argument("--iterations", type=int, default=50)
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument(
-        "--sims", type=int, default=1000, help="simulations of the projection (default 1000)"
+        "--sims",
+        type=int,
+        default=None,
+        help="simulations of the projection (default: Assumptions().n_sims, as the panel uses)",
     )
     parser.add_argument(
         "--threads", type=int, default=None, help="POLARS_MAX_THREADS (runs in a fresh process)"
@@ -183,7 +186,10 @@ def main() -> None:  # pragma: no cover - a command-line tool
         env = {**os.environ, "POLARS_MAX_THREADS": str(args.threads)}
         command = [sys.executable, "-m", "benchmarks.bench_whatif", *sys.argv[1:]]
         raise SystemExit(subprocess.call(command, env=env))
-    result = run(args.orders, args.iterations, args.seed, args.sims)
+    from odr_analysis.forecast import Assumptions
+
+    sims = args.sims if args.sims is not None else Assumptions().n_sims
+    result = run(args.orders, args.iterations, args.seed, sims)
     from benchmarks.portfolio import OUT
 
     OUT.mkdir(parents=True, exist_ok=True)

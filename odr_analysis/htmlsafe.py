@@ -112,22 +112,31 @@ def csv_text(frame: pl.DataFrame) -> str:
 class Column:
     """One column of :func:`table`: the frame's column ``name``, its heading and formatting.
 
-    ``format`` turns a cell's value into text (default: ``str``, ``None`` -> ``""``); its
-    result is escaped. ``numeric`` right-aligns the column.
+    ``format`` turns a cell's value into text (default: ``str``, ``None`` -> ``""``, dates as
+    ``9 Feb 2026``, integers with thousands separators); its result is escaped. ``numeric``
+    right-aligns the column, ``nowrap`` keeps its cells on one line.
     """
 
     def __init__(
         self,
         name: str,
         heading: str,
-        format: Callable[[Any], str] | None = None,  # noqa: A002 - the natural word here
+        format: Callable[[Any], str] | None = None,
         *,
         numeric: bool = False,
+        nowrap: bool = False,
     ) -> None:
         self.name = name
         self.heading = heading
         self.format = format
         self.numeric = numeric
+        self.nowrap = nowrap
+
+    @property
+    def css(self) -> str:
+        """The cell's class attribute (``num`` right-aligns, ``nowrap`` keeps one line)."""
+        classes = [c for c, on in (("num", self.numeric), ("nowrap", self.nowrap)) if on]
+        return f' class="{" ".join(classes)}"' if classes else ""
 
     def text(self, value: Any) -> str:
         if self.format is not None:
@@ -155,22 +164,16 @@ def table(
 
     ``row_class`` may give a CSS class per row (a fixed vocabulary of ours, also escaped).
 
-    >>> print(table([{"c": "<b>"}], [Column("c", "Comment")]))
-    <table class="data"><thead><tr><th>Comment</th></tr></thead><tbody><tr><td>&lt;b&gt;</td></tr></tbody></table>
+    >>> html = table([{"c": "<b>"}], [Column("c", "Comment")])
+    >>> html[html.index("<tbody>") :]
+    '<tbody><tr><td>&lt;b&gt;</td></tr></tbody></table>'
     """
     records = rows.iter_rows(named=True) if isinstance(rows, pl.DataFrame) else rows
-    head = "".join(
-        f'<th class="num">{escape(c.heading)}</th>' if c.numeric else f"<th>{escape(c.heading)}</th>"
-        for c in columns
-    )
+    right = ' class="num"'
+    head = "".join(f"<th{right if c.numeric else ''}>{escape(c.heading)}</th>" for c in columns)
     body = []
     for row in records:
-        cells = "".join(
-            f'<td class="num">{escape(c.text(row.get(c.name)))}</td>'
-            if c.numeric
-            else f"<td>{escape(c.text(row.get(c.name)))}</td>"
-            for c in columns
-        )
+        cells = "".join(f"<td{c.css}>{escape(c.text(row.get(c.name)))}</td>" for c in columns)
         extra = row_class(row) if row_class is not None else None
         opening = f'<tr class="{escape(extra)}">' if extra else "<tr>"
         body.append(f"{opening}{cells}</tr>")

@@ -42,6 +42,7 @@ from odr_analysis.charts import projection_chart
 from odr_analysis.engine import GROUP_KEYS, OdrParts, daily_path, odr, prepare
 from odr_analysis.forecast import (
     Assumptions,
+    Projection,
     matured_defect_rate,
     project,
     recent_daily_orders,
@@ -51,7 +52,7 @@ from odr_analysis.rules import OdrRules, to_date
 from odr_analysis.schema import validate_defects, validate_orders
 from odr_analysis.whatif import Removal, known_on, removal_ranking
 
-__all__ = ["KIND_LABELS", "PanelState", "WhatIfPanel", "headline", "with_clean_orders"]
+__all__ = ["KIND_LABELS", "PanelState", "WhatIfPanel", "headline"]
 
 KIND_LABELS: Final[dict[str, tuple[str, str]]] = {
     "negative_feedback": ("feedback", "feedbacks"),
@@ -85,7 +86,7 @@ class PanelState:
         orders (a fraction), the days projected.
     first_under
         The first report date after ``as_of`` whose expected rate is under the target, without
-        removals (``None``: not within the horizon).
+        removals: the projection's ``first_under`` (``None``: not within the horizon).
     first_over
         The first report date whose expected rate is at or over the target after being under
         it: after ``first_under`` when over today, after ``as_of`` when under today (``None``:
@@ -93,13 +94,16 @@ class PanelState:
     removed
         The selected defects, as ``(order_id, kind)`` pairs.
     rate_today_after, first_under_after
-        With the selected defects removed (``None`` when nothing is selected, or no orders).
+        With the selected defects removed (``None`` when nothing is selected, or no orders);
+        ``first_under_after`` is the projection's ``first_under`` with the removals.
     assumptions
-        What :func:`~odr_analysis.forecast.project` was given (the baseline orders a day and
-        the defect rate; the extra clean orders are added by :func:`with_clean_orders`).
+        What :func:`~odr_analysis.forecast.project` was given: the baseline orders a day, the
+        defect rate, the extra clean orders a day (``extra_clean_orders``), the horizon and the
+        simulations.
     daily
         The projection drawn in the chart (a ``Projection.daily`` frame): with the removals,
-        when any, and the extra clean orders.
+        when any, and the extra clean orders in every window, band and chance at or over the
+        target.
     headline
         The sentence shown.
     seconds
@@ -233,57 +237,10 @@ def _filter_group(parts: OdrParts, key: tuple[str, str, str]) -> OdrParts:
     )
 
 
-def with_clean_orders(
-    daily: pl.DataFrame, extra: int, *, as_of: dt.date, rules: OdrRules = OdrRules()
-) -> pl.DataFrame:
-    """A ``Projection.daily`` frame with ``extra`` clean orders a day more, from ``as_of + 1``.
-
-    Clean orders change no defect count, only the orders in each window: report date ``d``
-    holds those of the order dates ``as_of + 1 .. d - lag`` that are in its window, ``k =
-    clip(min(d - lag - as_of, window), 0)`` days of them. So ``order_count`` grows by
-    ``extra * k``, ``expected_defective`` stays, and the rates (expected, ``low``, ``high``:
-    quantiles of the same defect count) are divided by the larger count. The chance of being
-    at or over the target needs the whole distribution, so ``prob_at_or_above_target`` is
-    left out when ``extra > 0``.
-
-    >>> daily = pl.DataFrame({"as_of": [dt.date(2024, 1, 15), dt.date(2024, 1, 20)],
-    ...     "order_count": [100, 100], "known_defective": [2, 2],
-    ...     "expected_defective": [2.0, 2.5], "expected_rate": [0.02, 0.025],
-    ...     "low": [0.02, 0.02], "high": [0.02, 0.03], "prob_at_or_above_target": [1.0, 1.0],
-    ...     "target": 0.01})
-    >>> out = with_clean_orders(daily, 10, as_of=dt.date(2024, 1, 1))
-    >>> out.select("order_count", "expected_rate", "high").rows()
-    [(100, 0.02, 0.02), (150, 0.016666666666666666, 0.02)]
-    """
-    if extra < 0:
-        raise ValueError(f"extra clean orders a day must be >= 0, got {extra}")
-    if extra == 0:
-        return daily
-    days = (
-        ((pl.col("as_of") - pl.lit(as_of)).dt.total_days() - rules.lag_days)
-        .clip(0, rules.window_days)
-        .cast(pl.Int64)
-    )
-    n, bigger = pl.col("order_count"), pl.col("_n")
-    known = pl.col("known_defective")
-
-    def scaled(column: str) -> pl.Expr:
-        # a rate r of n orders is r * n defective orders; none of them without orders
-        count = pl.when(n > 0).then(pl.col(column) * n).otherwise(known.cast(pl.Float64))
-        return pl.when(bigger > 0).then(count / bigger)
-
-    return (
-        daily.with_columns(_n=n + extra * days)
-        .with_columns(
-            expected_rate=pl.when(bigger > 0).then(pl.col("expected_defective") / bigger),
-            low=scaled("low"),
-            high=scaled("high"),
-            order_count=bigger,
-        )
-        .with_columns(expected_meets_target=pl.col("expected_rate") < pl.col("target"))
-        .drop("_n", "prob_at_or_above_target", strict=False)
-        .select([c for c in daily.columns if c != "prob_at_or_above_target"])
-    )
+def _first_under(projection: Projection) -> dt.date | None:
+    """The projection's first report date with the expected rate under the target (one group)."""
+    rows = projection.first_under
+    return None if rows.is_empty() else rows.item(0, "first_under")
 
 
 def _first_day(daily: pl.DataFrame, condition: pl.Expr) -> dt.date | None:
@@ -658,7 +615,11 @@ class WhatIfPanel(widgets.VBox):
         removed = tuple(tuple(v) for v in self.removals.value)
         base = group.daily_orders
         assumptions = Assumptions(
-            daily_orders=base, defect_rate=rate, horizon_days=horizon, n_sims=self.n_sims
+            daily_orders=base,
+            defect_rate=rate,
+            extra_clean_orders=extra,
+            horizon_days=horizon,
+            n_sims=self.n_sims,
         )
         today = group.today
         rate_today = today["odr"]
@@ -669,20 +630,20 @@ class WhatIfPanel(widgets.VBox):
             )
         # The projection drawn: with the removals (when any) and the extra clean orders.
         shown = project(parts, as_of=self.as_of, assumptions=assumptions)
-        daily = with_clean_orders(shown.daily, extra, as_of=self.as_of, rules=self.rules)
+        daily = shown.daily
         rate_after: float | None = None
         first_under_after: dt.date | None = None
         if removed:
             now = daily_path(known_on(parts, as_of=self.as_of), start=self.as_of, end=self.as_of)
             rate_after = now.item(0, "odr")
-            first_under_after = _first_day(daily, pl.col("expected_rate") < target)
+            first_under_after = _first_under(shown)
             # Without the removals only the expected path matters: one simulation is enough.
             plain = dataclasses.replace(assumptions, n_sims=1)
             as_is = project(group.parts, as_of=self.as_of, assumptions=plain)
-            expected = with_clean_orders(as_is.daily, extra, as_of=self.as_of, rules=self.rules)
         else:
-            expected = daily
-        first_under = _first_day(expected, pl.col("expected_rate") < target)
+            as_is = shown
+        expected = as_is.daily
+        first_under = _first_under(as_is)
         over = pl.col("expected_rate") >= target
         if rate_today is not None and rate_today >= target:
             over = over & (pl.col("as_of") > (first_under or dt.date.max))

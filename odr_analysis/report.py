@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import altair as alt
 import polars as pl
@@ -54,7 +54,8 @@ from odr_analysis.explain import explain_change_from_parts
 from odr_analysis.forecast import Assumptions, Projection, maturity, project
 from odr_analysis.htmlsafe import Column, csv_text, escape, script_json, table
 from odr_analysis.loader import Account, detect_format
-from odr_analysis.notebook import history_start, load, report_date
+from odr_analysis.notebook import history_start, load
+from odr_analysis.notebook import report_date as resolve_report_date
 from odr_analysis.reconcile import reconcile
 from odr_analysis.rules import OdrRules, to_date
 from odr_analysis.stats import with_intervals
@@ -120,6 +121,7 @@ CHANNEL_WORDS: Final = {
     "AFN": "FBA orders (AFN, fulfilled by Amazon)",
     "MFN": "Seller-fulfilled orders (MFN)",
 }
+CHANNEL_SHORT: Final = {"AFN": "FBA orders", "MFN": "seller-fulfilled orders"}
 STATUS_WORDS: Final = {
     "breached": "Over the target",
     "at_risk": "At risk",
@@ -283,7 +285,8 @@ def compute(
             f"account {data.name!r}: no orders were read, so there is no rate to report; "
             "check its orders files (see the ingest summary)"
         )
-    as_of = report_date_for(data, report_date)
+    frames = cast(Any, data)  # an Account is what notebook.Frames describes (read-only)
+    as_of = resolve_report_date(report_date, frames)
     previous = (
         as_of - dt.timedelta(days=7)
         if previous_date is None
@@ -308,7 +311,7 @@ def compute(
         parts=parts,
         status=status.sort(GROUP_KEYS),
         previous_status=daily_path(parts, start=previous, end=previous).sort(GROUP_KEYS),
-        daily=daily_path(parts, start=history_start(data, as_of, days=HISTORY_DAYS), end=as_of),
+        daily=daily_path(parts, start=history_start(frames, as_of, days=HISTORY_DAYS), end=as_of),
         matured=maturity(parts, as_of=as_of, n_sims=n_sims).sort(GROUP_KEYS),
         projection=projection,
         allowed=defects_allowed(parts, as_of=as_of),
@@ -323,11 +326,6 @@ def compute(
     )
 
 
-def report_date_for(data: Account, value: dt.date | str | None) -> dt.date:
-    """The report date: ``value``, or the last day the data covers."""
-    return report_date(value, data)
-
-
 def _outlook(projection: Projection, as_of: dt.date, target: float) -> pl.DataFrame:
     """Per group, when the expected rate is under the target, in one sentence."""
     keys = list(GROUP_KEYS)
@@ -338,8 +336,7 @@ def _outlook(projection: Projection, as_of: dt.date, target: float) -> pl.DataFr
     )
     back_over = (
         daily.filter(
-            (pl.col("as_of") > pl.col("first_under"))
-            & (pl.col("expected_meets_target") == False)  # noqa: E712
+            (pl.col("as_of") > pl.col("first_under")) & (pl.col("expected_meets_target") == False)  # noqa: E712
         )
         .group_by(keys)
         .agg(back_over=pl.col("as_of").min())
@@ -547,16 +544,16 @@ def history_figure(r: ReportData) -> Iterator[tuple[alt.TopLevelMixin, str]]:
             matured=_mine(r.matured, market),
             title=_marketplace_title(r, market, "The rate Amazon showed on each day"),
         )
-        first = daily["as_of"].min()
+        first = _date_or_none(daily["as_of"].min())
         meaning = []
         for channel, group in daily.sort("as_of").group_by("channel", maintain_order=True):
-            name = _lower_first(CHANNEL_WORDS.get(str(channel[0]), str(channel[0])).split(" (")[0])
+            name = CHANNEL_SHORT.get(str(channel[0]), str(channel[0]))
             run_start = _breach_start(group, r.target)
             if run_start is not None:
                 meaning.append(f"{name} have been over the target since {_day(run_start)}")
             elif group["odr"].drop_nulls().ge(r.target).any():
-                last = group.filter(pl.col("odr") >= r.target)["as_of"].max()
-                meaning.append(f"{name} were last over the target on {_day(last)}")  # type: ignore[arg-type]
+                last = _date_or_none(group.filter(pl.col("odr") >= r.target)["as_of"].max())
+                meaning.append(f"{name} were last over the target on {_day(last)}")
             else:
                 meaning.append(f"{name} stayed under the target throughout")
         caption = (
@@ -575,9 +572,14 @@ def _breach_start(group: pl.DataFrame, target: float) -> dt.date | None:
     ok = group.with_columns(breach=(pl.col("odr") >= target).fill_null(False))
     not_breach = ok.filter(~pl.col("breach"))["as_of"]
     if not_breach.len() == 0:
-        return group["as_of"].min()  # type: ignore[return-value]
-    last_ok = not_breach.max()
-    return last_ok + dt.timedelta(days=1)  # type: ignore[operator]
+        return _date_or_none(group["as_of"].min())
+    last_ok = _date_or_none(not_breach.max())
+    return None if last_ok is None else last_ok + dt.timedelta(days=1)
+
+
+def _date_or_none(value: object) -> dt.date | None:
+    """A date from a polars aggregate (``Series.min()`` is typed loosely)."""
+    return value if isinstance(value, dt.date) else None
 
 
 def components_html(r: ReportData) -> str:
@@ -585,7 +587,9 @@ def components_html(r: ReportData) -> str:
 
     def share(count_col: str) -> Callable[[Mapping[str, Any]], str]:
         return lambda row: (
-            "" if not row["order_count"] else f"{row[count_col]:,} ({_pct(row[count_col] / row['order_count'])})"
+            ""
+            if not row["order_count"]
+            else f"{row[count_col]:,} ({_pct(row[count_col] / row['order_count'])})"
         )
 
     rows = [
@@ -727,11 +731,11 @@ def window_defects_html(r: ReportData) -> tuple[str, pl.DataFrame]:
         return "<p>No defective order is in today's window.</p>", export
     columns = [
         Column("channel", "Channel"),
-        Column("order_id", "Order"),
-        Column("order_date", "Ordered"),
+        Column("order_id", "Order", nowrap=True),
+        Column("order_date", "Ordered", nowrap=True),
         Column("kinds", "Defect"),
-        Column("first_counted", "Counted since"),
-        Column("leaves_window_on", "Leaves the window on"),
+        Column("first_counted", "Counted since", nowrap=True),
+        Column("leaves_window_on", "Leaves the window on", nowrap=True),
         Column("days_left", "Days left", numeric=True),
         Column("comments", "Buyer's comment"),
     ]
@@ -770,20 +774,22 @@ def dropoff_figure(r: ReportData) -> Iterator[tuple[alt.TopLevelMixin, str]]:
             if row["odr"] is None:
                 continue
             if row["odr"] >= r.target:
-                under = (
-                    mine.path.filter(
-                        (pl.col("channel") == channel) & (pl.col("odr") < r.target)
-                    )["as_of"].min()
+                under = _date_or_none(
+                    mine.path.filter((pl.col("channel") == channel) & (pl.col("odr") < r.target))[
+                        "as_of"
+                    ].min()
                 )
                 meaning.append(
-                    f"{channel} would be under the target from {_day(under)}"  # type: ignore[arg-type]
+                    f"{channel} would be under the target from {_day(under)}"
                     if under is not None
                     else f"{channel} would not get under the target by itself"
                 )
             else:
-                last = mine.defects.filter(pl.col("channel") == channel)["leaves_window_on"].max()
+                last = _date_or_none(
+                    mine.defects.filter(pl.col("channel") == channel)["leaves_window_on"].max()
+                )
                 meaning.append(
-                    f"{channel}'s last defective order in the window leaves on {_day(last)}"  # type: ignore[arg-type]
+                    f"{channel}'s last defective order in the window leaves on {_day(last)}"
                     if last is not None
                     else f"{channel} has no defective order in the window"
                 )
@@ -813,13 +819,13 @@ def removals_html(r: ReportData, *, top: int = 10) -> str:
     columns = [
         Column("rank", "Rank", numeric=True),
         Column("channel", "Channel"),
-        Column("order_id", "Order"),
+        Column("order_id", "Order", nowrap=True),
         Column("kind_words", "Defect"),
-        Column("event_date", "Received"),
+        Column("event_date", "Received", nowrap=True),
         Column("status", "Status"),
         Column("days_saved", "Days over target saved", numeric=True),
         Column("rate_today_without", "Rate today without it", _pct, numeric=True),
-        Column("leaves_window_on", "Leaves the window on"),
+        Column("leaves_window_on", "Leaves the window on", nowrap=True),
         Column("how", "How"),
     ]
     return (
@@ -918,22 +924,29 @@ def _what_if_frame(r: ReportData, marketplace: str, channel: str) -> pl.DataFram
     cols = ["as_of", "window_start", "window_end", "order_count", "defective_orders"]
     path = pl.concat([cal.today.filter(mine).select(cols), cal.path.filter(mine).select(cols)])
     first_new = r.as_of + dt.timedelta(days=1)
-    return path.sort("as_of").with_columns(
-        day=(pl.col("as_of") - pl.lit(r.as_of)).dt.total_days().cast(pl.Int64),
-        # order dates after the report date inside that window: the days of new orders
-        new_days=(
-            (pl.col("window_end") - pl.max_horizontal(pl.col("window_start"), pl.lit(first_new)))
-            .dt.total_days()
-            .add(1)
-            .clip(lower_bound=0, upper_bound=width)
-            .cast(pl.Int64)
-        ),
-    ).drop("window_start", "window_end")
+    return (
+        path.sort("as_of")
+        .with_columns(
+            day=(pl.col("as_of") - pl.lit(r.as_of)).dt.total_days().cast(pl.Int64),
+            # order dates after the report date inside that window: the days of new orders
+            new_days=(
+                (
+                    pl.col("window_end")
+                    - pl.max_horizontal(pl.col("window_start"), pl.lit(first_new))
+                )
+                .dt.total_days()
+                .add(1)
+                .clip(lower_bound=0, upper_bound=width)
+                .cast(pl.Int64)
+            ),
+        )
+        .drop("window_start", "window_end")
+    )
 
 
 def what_if_chart(
     r: ReportData, marketplace: str, channel: str, *, orders_a_day: float, defect_rate: float
-) -> alt.LayerChart:
+) -> alt.TopLevelMixin:
     """The rate on each coming report date, recomputed in the browser from two sliders.
 
     For report date ``d``: ``rate = (K + x * days * p) / (N + x * days)``, where ``K`` and
@@ -947,7 +960,7 @@ def what_if_chart(
     target = r.target
     top_orders = max(10, math.ceil(orders_a_day * 3 / 5) * 5)
     step_orders = 1 if top_orders > 20 else 0.5
-    orders_value = round(orders_a_day / step_orders) * step_orders
+    orders_value = math.floor(orders_a_day / step_orders + 0.5) * step_orders  # half up
     top_rate = max(3.0, math.ceil(defect_rate * 100 * 2))
     orders = alt.param(
         name="orders_a_day",
@@ -975,9 +988,8 @@ def what_if_chart(
     )
     x = alt.X("as_of:T", title="Report date", axis=alt.Axis(format=charts.DATE_FORMAT))
     y = alt.Y("rate:Q", title="Order Defect Rate", axis=alt.Axis(format=".2%"))
-    line = base.mark_line(
-        interpolate="step-after", strokeWidth=2.5, color=charts.PALETTE["orange"]
-    ).encode(x=x, y=y)
+    color = charts.PALETTE["blue"] if channel == "AFN" else charts.PALETTE["orange"]
+    line = base.mark_line(interpolate="step-after", strokeWidth=2.5, color=color).encode(x=x, y=y)
     points = base.mark_point(opacity=0, size=60, filled=True).encode(
         x=x,
         y=y,
@@ -1019,19 +1031,14 @@ def what_if_chart(
         .mark_text(align="left", baseline="top", fontSize=14, fontWeight="bold", dx=6, dy=6)
         .encode(x=alt.value(0), y=alt.value(0), text="label:N")
     )
-    return (
-        alt.layer(line, points, rule, label, width=640, height=240)
-        .add_params(orders, share)
-        .properties(
-            title=alt.Title(
-                f"Try it: {CHANNEL_WORDS.get(channel, channel)}"
-                + (f" on {marketplace}" if r.several_marketplaces else ""),
-                subtitle=[
-                    "Move the sliders below the chart: the line is recomputed in your browser."
-                ],
-                anchor="start",
-            )
-        )
+    title = alt.Title(
+        f"Try it: {CHANNEL_WORDS.get(channel, channel)}"
+        + (f" on {marketplace}" if r.several_marketplaces else ""),
+        subtitle=["Move the sliders below the chart: the line is recomputed in your browser."],
+        anchor="start",
+    )
+    return alt.layer(line, points, rule, label, width=640, height=240, title=title).add_params(
+        orders, share
     )
 
 
@@ -1141,7 +1148,9 @@ def data_quality_html(r: ReportData) -> str:
         Column("note", "Note"),
     ]
     reasons = (
-        r.account.rejects.with_columns(reason=pl.col("reason").str.split(" (").list.first())
+        r.account.rejects.with_columns(
+            reason=pl.col("reason").str.split(" (").list.first().str.replace_all(r",? line \d+", "")
+        )
         .group_by("outcome", "reason")
         .agg(rows=pl.len().cast(pl.Int64))
         .sort(["rows", "outcome", "reason"], descending=[True, False, False])
@@ -1180,8 +1189,8 @@ def feedback_html(r: ReportData) -> tuple[str, pl.DataFrame]:
     if frame.is_empty():
         return "<p>No negative feedback in the files.</p>", frame
     columns = [
-        Column("date", "Received"),
-        Column("order_id", "Order"),
+        Column("date", "Received", nowrap=True),
+        Column("order_id", "Order", nowrap=True),
         Column("rating", "Stars", numeric=True),
         Column("status", "Status"),
         Column("comments", "Comment"),
@@ -1251,7 +1260,8 @@ body { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helv
   Arial, sans-serif; color: #1b1b1b; background: #fff; margin: 0 auto; max-width: 1000px;
   padding: 1.5rem 2rem 3rem; line-height: 1.45; font-size: 15px; }
 h1 { font-size: 1.8rem; margin: .4rem 0; }
-h2 { font-size: 1.35rem; margin-top: 2.2rem; border-bottom: 2px solid #e4e4e4; padding-bottom: .2rem; }
+h2 { font-size: 1.35rem; margin-top: 2.2rem; border-bottom: 2px solid #e4e4e4;
+  padding-bottom: .2rem; }
 h3 { font-size: 1.05rem; margin: 0 0 .3rem; }
 p.meta, p.generated, p.note, nav.back { color: #555; font-size: .9rem; }
 p.lead { font-size: 1.15rem; font-weight: 600; }
@@ -1271,6 +1281,7 @@ table.data th, table.data td { border-bottom: 1px solid #e4e4e4; padding: .25rem
   text-align: left; vertical-align: top; }
 table.data th { background: #f4f4f4; }
 table.data td.num, table.data th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.data td.nowrap { white-space: nowrap; }
 tr.mismatch td { background: #fdf0e6; }
 figure.chart { margin: 1rem 0 1.6rem; }
 figure.chart figcaption { color: #333; font-size: .92rem; max-width: 760px; margin-top: .3rem; }
@@ -1286,11 +1297,14 @@ a.download { display: inline-block; margin: .2rem 0 1rem; }
 
 _EMBED: Final = """
 (function () {
-  var charts = document.querySelectorAll("div.vega-chart");
-  charts.forEach(function (el) {
+  var views = (window.odrViews = {});
+  document.querySelectorAll("div.vega-chart").forEach(function (el) {
     var spec = JSON.parse(document.getElementById(el.id + "-spec").textContent);
     vegaEmbed(el, spec, {mode: "vega-lite", renderer: "svg", actions: false})
-      .then(function () { el.setAttribute("data-rendered", "true"); })
+      .then(function (result) {
+        views[el.id] = result.view;
+        el.setAttribute("data-rendered", "true");
+      })
       .catch(function (error) {
         el.textContent = "This chart could not be drawn: " + error;
         console.error(error);
@@ -1309,7 +1323,8 @@ def javascript_bundle() -> str:
         if "js" not in _bundle_cache:
             import vl_convert
 
-            bundle = vl_convert.javascript_bundle()
+            # The stub wants a snippet; without one the bundle sets window.vegaEmbed etc.
+            bundle = vl_convert.javascript_bundle()  # type: ignore[call-arg]
             if "</script" in bundle.lower():  # pragma: no cover - would break the page
                 raise RuntimeError("the vega bundle holds '</script'; it cannot be inlined")
             _bundle_cache["js"] = bundle
@@ -1418,7 +1433,7 @@ def generated_line(now: dt.datetime | None = None) -> str:
 
 
 def summary_frame(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
-    """The rows of :func:`summary_rows` (from every account) as a frame of :data:`SUMMARY_SCHEMA`."""
+    """Rows of :func:`summary_rows` (from every account) as a frame of :data:`SUMMARY_SCHEMA`."""
     dates = [name for name, dtype in SUMMARY_SCHEMA.items() if dtype == pl.Date]
     text_schema = {n: pl.String if n in dates else d for n, d in SUMMARY_SCHEMA.items()}
     frame = pl.DataFrame(list(rows), schema=text_schema)
@@ -1430,11 +1445,10 @@ def _trend(row: Mapping[str, Any]) -> str:
     if now is None or before is None:
         return "\u2013 no earlier rate"
     change = now - before
-    since = _day(row["previous_as_of"])
     if abs(change) < 5e-5:
-        return f"\u2192 unchanged since {since}"
+        return "\u2192 unchanged"
     arrow = "\u25b2" if change > 0 else "\u25bc"
-    return f"{arrow} {_points(change)} since {since}"
+    return f"{arrow} {_points(change)}"
 
 
 def _headroom(row: Mapping[str, Any]) -> str:
@@ -1442,7 +1456,9 @@ def _headroom(row: Mapping[str, Any]) -> str:
         return "no orders"
     if row["over_by"]:
         return f"{_plural(row['over_by'], 'defective order')} too many"
-    return f"room for {row['allowed']:,} more"
+    if not row["allowed"]:
+        return "none: one more defective order puts it over"
+    return f"room for {_plural(row['allowed'], 'more defective order')}"
 
 
 def summary_page(
@@ -1482,7 +1498,7 @@ def summary_page(
                 "Expected settled": _pct(row["expected_matured"]),
                 "Headroom": _headroom(row),
                 "Trend": _trend(row),
-                "Outlook": row["outlook"] or "",
+                "Outlook": _sentence(row["outlook"] or ""),
                 "status": row["status"],
             }
         )
@@ -1511,6 +1527,8 @@ def summary_page(
         if len(dates) == 1
         else "Report dates " + ", ".join(_day(d) for d in dates)
     )
+    befores = sorted({d for d in rows["previous_as_of"].to_list() if d is not None})
+    previous = ", ".join(_day(d) for d in befores) or "none"
     if frame.is_empty():
         table_html = "<p>No account could be reported.</p>"
     else:
@@ -1522,11 +1540,15 @@ def summary_page(
                 title="Order Defect Rate: every account and channel",
                 subtitle=f"{date_text}; sorted by risk, the account with the worst rate first",
             )
-            .cols_align(align="right", columns=["ODR today", "Orders in window", "Expected settled"])
+            .cols_align(
+                align="right", columns=["ODR today", "Orders in window", "Expected settled"]
+            )
             .tab_source_note(
                 "Status against Amazon's 1% target: over it (at or above), at risk (within "
-                "20% of it), or meeting it. Trend: the change since the last report, a week "
-                "earlier. Headroom: how many more defective orders today's window can take."
+                "20% of it), or meeting it. Trend: the change in points since the last report "
+                f"({previous}). Headroom: how many more defective orders today's window can "
+                "take. Expected settled: the rate once the defects still to come on recent "
+                "orders have arrived."
             )
         )
         for status, color in (
@@ -1688,9 +1710,7 @@ def _run_account(
             cwd=str(out_dir),
             extra_arguments=list(KERNEL_ARGS),
         )
-        html_text, page = render_page(
-            nb, account=name, generated=generated, csv_prefix=stem
-        )
+        html_text, page = render_page(nb, account=name, generated=generated, csv_prefix=stem)
     except PapermillExecutionError as exc:
         return AccountRun(name, time.perf_counter() - start, error=f"{exc.ename}: {exc.evalue}")
     except Exception as exc:  # a kernel that died, a timeout, a broken page
@@ -1769,9 +1789,12 @@ def run_reports(
         f"{date_words}) -> {out}"
     )
     results: list[AccountRun] = []
-    with ThreadPoolExecutor(max_workers=min(jobs, total) + 1) as pool:
-        # The chart bundle takes seconds to make: make it while the kernels start.
-        bundle: Future[str] = pool.submit(javascript_bundle)
+    # The chart bundle takes seconds to make: make it while the kernels start.
+    with (
+        ThreadPoolExecutor(max_workers=1) as side,
+        ThreadPoolExecutor(max_workers=min(jobs, total)) as pool,
+    ):
+        bundle: Future[str] = side.submit(javascript_bundle)
         futures = {
             pool.submit(
                 _run_account,
@@ -1852,9 +1875,11 @@ def write_pdf(html_path: Path, pdf_path: Path, *, timeout: float = 60) -> Path:
             page = browser.new_page()
             page.route(
                 "**/*",
-                lambda route: route.continue_()
-                if route.request.url.startswith(("file:", "data:"))
-                else route.abort(),
+                lambda route: (
+                    route.continue_()
+                    if route.request.url.startswith(("file:", "data:"))
+                    else route.abort()
+                ),
             )
             page.goto(html_path.resolve().as_uri(), wait_until="load")
             page.wait_for_function(

@@ -17,7 +17,13 @@ from conftest import ROOT
 
 import odr_analysis.panel as panel_module
 from odr_analysis.engine import odr, prepare
-from odr_analysis.forecast import Assumptions, matured_defect_rate, project, recent_daily_orders
+from odr_analysis.forecast import (
+    Assumptions,
+    Projection,
+    matured_defect_rate,
+    project,
+    recent_daily_orders,
+)
 from odr_analysis.loader import Account
 from odr_analysis.notebook import load, pct
 from odr_analysis.panel import PanelState, WhatIfPanel, headline
@@ -63,19 +69,36 @@ def baseline(sample: Account, key: tuple[str, str, str]) -> tuple[float, float]:
 
 
 def direct_projection(
-    sample: Account, key: tuple[str, str, str], *, daily: float, rate: float, horizon: int
-) -> pl.DataFrame:
-    """``forecast.project`` called directly on the group's own data."""
+    sample: Account,
+    key: tuple[str, str, str],
+    *,
+    daily: float,
+    rate: float,
+    horizon: int,
+    extra: int = 0,
+    removed: tuple[tuple[str, str], ...] = (),
+) -> Projection:
+    """``forecast.project`` called directly on the group's own data (without ``removed``)."""
     mine = group_filter(key)
     orders = sample.orders.filter(mine)
     defects = sample.defects.filter(pl.col("account") == key[0])
+    if removed:
+        drop = pl.any_horizontal(
+            (pl.col("order_id") == order_id) & (pl.col("kind") == kind)
+            for order_id, kind in removed
+        )
+        defects = defects.filter(~drop)
     return project(
         prepare(orders, defects),
         as_of=AS_OF,
         assumptions=Assumptions(
-            daily_orders=daily, defect_rate=rate, horizon_days=horizon, n_sims=500
+            daily_orders=daily,
+            defect_rate=rate,
+            extra_clean_orders=extra,
+            horizon_days=horizon,
+            n_sims=500,
         ),
-    ).daily
+    )
 
 
 def first_day(daily: pl.DataFrame, condition: pl.Expr) -> dt.date | None:
@@ -124,27 +147,49 @@ def test_default_sliders_are_the_channels_baseline(panel: WhatIfPanel, sample: A
 
 def test_dates_are_the_projections(panel: WhatIfPanel, sample: Account) -> None:
     state = panel.state()
-    daily = direct_projection(
+    projection = direct_projection(
         sample, SUMMIT, daily=state.daily_orders, rate=state.defect_rate, horizon=90
     )
+    daily = projection.daily
     assert state.daily.equals(daily)
+    assert state.assumptions == projection.assumptions
     first_under = first_day(daily, pl.col("expected_rate") < 0.01)
     assert first_under is not None and state.first_under == first_under
+    assert first_under == projection.first_under.item(0, "first_under")
     back = first_day(daily, (pl.col("expected_rate") >= 0.01) & (pl.col("as_of") > first_under))
     assert state.first_over == back
     assert f"under 1% on {first_under.day} {first_under:%B}" in state.headline
 
 
-def test_extra_clean_orders_add_orders_but_no_expected_defect(
+def test_extra_clean_orders_are_in_the_projection_with_its_chance_of_breach(
     panel: WhatIfPanel, sample: Account
 ) -> None:
     before = panel.state()
     panel.extra_orders.value = 30  # recomputes through the observer
     after = panel.last_state
     assert after is not None and after.extra_orders == 30
+    assert after.assumptions == Assumptions(
+        daily_orders=after.daily_orders,
+        defect_rate=after.defect_rate,
+        extra_clean_orders=30,
+        horizon_days=90,
+        n_sims=500,
+    )
+    # the panel's numbers are project's, called directly with the same assumptions
+    projection = direct_projection(
+        sample, SUMMIT, daily=after.daily_orders, rate=after.defect_rate, horizon=90, extra=30
+    )
+    assert after.daily.equals(projection.daily)
+    first_under = projection.first_under.item(0, "first_under")
+    assert first_under is not None and after.first_under == first_under
+    assert f"under 1% on {first_under.day} {first_under:%B}" in after.headline
+    # the chance of being at or over the target is kept, for every day
+    assert after.daily["prob_at_or_above_target"].null_count() == 0
     joined = before.daily.join(after.daily, on=[*KEYS, "as_of"])
     # b orders a day at rate p plus e clean ones: the same expected defects ...
-    assert (joined["expected_defective"] - joined["expected_defective_right"]).abs().max() < 1e-9
+    assert joined["expected_defective"].equals(
+        joined["expected_defective_right"], check_names=False
+    )
     # ... and e more orders for each new order date inside the window
     lag, width = OdrRules().lag_days, OdrRules().window_days
     days_in = joined.select(
@@ -155,9 +200,40 @@ def test_extra_clean_orders_add_orders_but_no_expected_defect(
     assert (joined["order_count_right"] - joined["order_count"]).to_list() == (
         days_in * 30
     ).to_list()
-    assert "prob_at_or_above_target" not in after.daily.columns
+    # the same simulated defects over more orders: the chance never rises, and here it falls
+    chance, chance_after = (
+        joined["prob_at_or_above_target"],
+        joined["prob_at_or_above_target_right"],
+    )
+    assert (chance_after <= chance).all()
+    assert (chance_after < chance).any()
     assert after.first_under is not None and before.first_under is not None
     assert after.first_under <= before.first_under
+
+
+def test_extra_clean_orders_with_removals(panel: WhatIfPanel, sample: Account) -> None:
+    chosen = tuple(v for _, v in panel.removals.options[:2])
+    panel.extra_orders.value = 10
+    panel.removals.value = chosen
+    state = panel.last_state
+    assert state is not None and (state.extra_orders, state.removed) == (10, chosen)
+    without, as_is = (
+        direct_projection(
+            sample,
+            SUMMIT,
+            daily=state.daily_orders,
+            rate=state.defect_rate,
+            horizon=90,
+            extra=10,
+            removed=removed,
+        )
+        for removed in (chosen, ())
+    )
+    assert state.daily.equals(without.daily)
+    assert state.first_under_after == without.first_under.item(0, "first_under")
+    assert state.first_under == as_is.first_under.item(0, "first_under")
+    assert state.first_under_after is not None and state.first_under is not None
+    assert state.first_under_after <= state.first_under
 
 
 def test_defect_rate_and_horizon_sliders_reach_the_projection(
@@ -167,7 +243,7 @@ def test_defect_rate_and_horizon_sliders_reach_the_projection(
     panel.horizon.value = 40
     state = panel.last_state
     assert state is not None and (state.defect_rate, state.horizon) == (0.0, 40)
-    daily = direct_projection(sample, SUMMIT, daily=state.daily_orders, rate=0.0, horizon=40)
+    daily = direct_projection(sample, SUMMIT, daily=state.daily_orders, rate=0.0, horizon=40).daily
     assert state.daily.equals(daily)
     assert state.daily.height == 40
     # nothing new becomes defective: once under, the rate stays under
@@ -262,6 +338,8 @@ def test_chart_is_a_small_svg_replaced_in_place(drawing_panel: WhatIfPanel) -> N
     panel.extra_orders.value = panel.extra_orders.max
     second = svg_of(panel)
     assert second != first and len(second) < 100_000
+    for svg in (first, second):  # the chance row stays at every slider value
+        assert "Chance ≥ target" in svg
     panel.removals.value = tuple(v for _, v in panel.removals.options[:2])
     assert "without 2 feedbacks" in svg_of(panel)
     assert ", chart drawn in " in panel.details.value
