@@ -25,6 +25,7 @@ import datetime as dt
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -89,9 +90,10 @@ def _counted(rules: OdrRules) -> pl.Expr:
     )
 
 
-def _prepare(
-    orders: Frame, defects: Frame, rules: OdrRules, by: Sequence[str], *, check_values: bool = True
-) -> tuple[pl.LazyFrame, pl.LazyFrame, list[str]]:
+def _frames(
+    orders: Frame, defects: Frame, rules: OdrRules, by: Sequence[str], *, check_values: bool
+) -> tuple[pl.LazyFrame, pl.LazyFrame, list[str], pl.Expr | None]:
+    """Validated lazy frames, the group keys, and the cancelled-order test (if rules drop them)."""
     lf_orders = validate_orders(orders, check_values=check_values)
     lf_defects = validate_defects(defects)
     keys = [*GROUP_KEYS, *by]
@@ -99,13 +101,20 @@ def _prepare(
     missing = [c for c in by if c not in schema]
     if missing:
         raise ValueError(f"by={list(by)}: orders has no column(s) {missing}")
+    cancelled = None
     if not rules.include_cancelled and "order_status" in schema:
-        lf_orders = lf_orders.filter(
-            ~pl.col("order_status")
-            .str.to_lowercase()
-            .is_in(rules.cancelled_order_statuses)
-            .fill_null(False)
-        )
+        cancelled = (
+            pl.col("order_status").str.to_lowercase().is_in(rules.cancelled_order_statuses)
+        ).fill_null(False)
+    return lf_orders, lf_defects, keys, cancelled
+
+
+def _prepare(
+    orders: Frame, defects: Frame, rules: OdrRules, by: Sequence[str]
+) -> tuple[pl.LazyFrame, pl.LazyFrame, list[str]]:
+    lf_orders, lf_defects, keys, cancelled = _frames(orders, defects, rules, by, check_values=True)
+    if cancelled is not None:
+        lf_orders = lf_orders.filter(~cancelled)
     return lf_orders, lf_defects, keys
 
 
@@ -312,12 +321,18 @@ class OdrParts:
 _PARALLEL = True
 
 
-def _collect_side_by_side(*queries: tuple[pl.LazyFrame, str]) -> list[pl.DataFrame]:
+def _collect(query: pl.LazyFrame, engine: Literal["in-memory", "streaming"]) -> pl.DataFrame:
+    return query.collect(engine=engine)
+
+
+def _collect_side_by_side(
+    *queries: tuple[pl.LazyFrame, Literal["in-memory", "streaming"]],
+) -> list[pl.DataFrame]:
     """Collect lazy queries, each with its engine, in threads (polars releases the GIL)."""
     if not _PARALLEL:
-        return [query.collect(engine=engine) for query, engine in queries]  # type: ignore[arg-type]
+        return [_collect(query, engine) for query, engine in queries]
     with ThreadPoolExecutor(max_workers=len(queries)) as pool:
-        futures = [pool.submit(query.collect, engine=engine) for query, engine in queries]
+        futures = [pool.submit(_collect, query, engine) for query, engine in queries]
         return [future.result() for future in futures]
 
 
@@ -328,21 +343,11 @@ def prepare(
 
     Defects whose order is not in ``orders`` are left out (see :func:`unmatched_defects`).
     """
-    lf_orders = validate_orders(orders, check_values=False)
-    lf_defects = validate_defects(defects)
-    keys = [*GROUP_KEYS, *by]
-    schema = lf_orders.collect_schema()
-    missing = [c for c in by if c not in schema]
-    if missing:
-        raise ValueError(f"by={list(by)}: orders has no column(s) {missing}")
-    drop_cancelled = not rules.include_cancelled and "order_status" in schema
-    cancelled = (
-        pl.col("order_status").str.to_lowercase().is_in(rules.cancelled_order_statuses)
-    ).fill_null(False)
-    flag = {"_cancelled": cancelled} if drop_cancelled else {}
+    lf_orders, lf_defects, keys, cancelled = _frames(orders, defects, rules, by, check_values=False)
+    flag = [] if cancelled is None else [cancelled.alias("_cancelled")]
     # Pass 1 over every order: orders per group and order date. Its groups also reveal nulls
     # in the key columns and unknown channels, so the value checks need no pass of their own.
-    counts = lf_orders.group_by(*keys, "order_date", **flag).agg(
+    counts = lf_orders.group_by(*keys, "order_date", *flag).agg(
         orders=pl.len().cast(pl.Int64), _null_ids=pl.col("order_id").null_count()
     )
     # Pass 2: the order key is unique (as many distinct 64-bit key hashes as rows proves it).
@@ -353,9 +358,9 @@ def prepare(
     segments = _segments(lf_defects, rules).collect(engine="in-memory")
     hashes = segments.select(order_key_hash().unique()).to_series()
     defective = order_key_hash().is_in(hashes.implode())
-    candidates = lf_orders.filter(defective & ~cancelled if drop_cancelled else defective).select(
-        *keys, "order_id", "order_date"
-    )
+    candidates = lf_orders.filter(
+        defective if cancelled is None else defective & ~cancelled
+    ).select(*keys, "order_id", "order_date")
     spans = (
         segments.lazy()
         .join(candidates, on=_KEY, how="inner")
@@ -376,17 +381,16 @@ def prepare(
         (counts, "streaming"), (unique, "in-memory"), (spans, "in-memory")
     )
     required = [*GROUP_KEYS, "order_date"]
+    problems = grouped.select(
+        nulls=pl.col("orders").filter(pl.any_horizontal(pl.col(required).is_null())).sum()
+        + pl.col("_null_ids").sum(),
+        bad_channel=pl.col("orders").filter(~pl.col("channel").is_in(CHANNELS)).sum(),
+    )
     check_order_values(
-        lf_orders,
-        {
-            **unique_counts.row(0, named=True),
-            "nulls": grouped.filter(pl.any_horizontal(pl.col(required).is_null()))["orders"].sum()
-            + grouped["_null_ids"].sum(),
-            "bad_channel": grouped.filter(~pl.col("channel").is_in(CHANNELS))["orders"].sum(),
-        },
+        lf_orders, {**unique_counts.row(0, named=True), **problems.row(0, named=True)}
     )
     order_counts = (
-        (grouped.filter(~pl.col("_cancelled")) if drop_cancelled else grouped)
+        (grouped if cancelled is None else grouped.filter(~pl.col("_cancelled")))
         .select(*keys, "order_date", "orders")
         .sort(*keys, "order_date")
     )

@@ -87,10 +87,14 @@ def load(data_dir: str | Path, account: str | None = None) -> Account:
 class Frames(Protocol):
     """What :func:`default_report_date` reads: an :class:`~odr_analysis.loader.Account`."""
 
-    name: str
-    orders: pl.DataFrame
-    defects: pl.DataFrame
-    health: pl.DataFrame
+    @property
+    def name(self) -> str: ...
+    @property
+    def orders(self) -> pl.DataFrame: ...
+    @property
+    def defects(self) -> pl.DataFrame: ...
+    @property
+    def health(self) -> pl.DataFrame: ...
 
 
 def default_report_date(account: Frames) -> dt.date:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import altair as alt
 import polars as pl
@@ -77,9 +77,12 @@ __all__ = [
     "data_quality_html",
     "dropoff_figure",
     "feedback_html",
+    "file_stem",
     "find_accounts",
+    "generated_line",
     "headline_html",
     "history_figure",
+    "javascript_bundle",
     "main",
     "page_header_html",
     "projection_figure",
@@ -102,6 +105,7 @@ __all__ = [
     "waterfall_figure",
     "what_if_chart",
     "window_defects_html",
+    "write_pdf",
 ]
 
 TEMPLATE: Final = Path(str(resources.files("odr_analysis") / "templates" / "report.ipynb"))
@@ -285,8 +289,7 @@ def compute(
             f"account {data.name!r}: no orders were read, so there is no rate to report; "
             "check its orders files (see the ingest summary)"
         )
-    frames = cast(Any, data)  # an Account is what notebook.Frames describes (read-only)
-    as_of = resolve_report_date(report_date, frames)
+    as_of = resolve_report_date(report_date, data)
     previous = (
         as_of - dt.timedelta(days=7)
         if previous_date is None
@@ -311,7 +314,7 @@ def compute(
         parts=parts,
         status=status.sort(GROUP_KEYS),
         previous_status=daily_path(parts, start=previous, end=previous).sort(GROUP_KEYS),
-        daily=daily_path(parts, start=history_start(frames, as_of, days=HISTORY_DAYS), end=as_of),
+        daily=daily_path(parts, start=history_start(data, as_of, days=HISTORY_DAYS), end=as_of),
         matured=maturity(parts, as_of=as_of, n_sims=n_sims).sort(GROUP_KEYS),
         projection=projection,
         allowed=defects_allowed(parts, as_of=as_of),
@@ -1008,6 +1011,7 @@ def what_if_chart(
     )
     t = _target_text(target)
     days = frame.height - 1
+    when = "timeFormat(datum.{}, '%-d %b %Y')"
     label = (
         base.transform_calculate(
             today_rate="datum.day == 0 ? datum.rate : null",
@@ -1016,16 +1020,27 @@ def what_if_chart(
             over=f"datum.day > 0 && isValid(datum.rate) && datum.rate >= {target} ? datum.date "
             ": null",
         )
+        .transform_joinaggregate(first_under="min(under)")
+        .transform_calculate(
+            over_after="isValid(datum.over) && isValid(datum.first_under) && "
+            "datum.over > datum.first_under ? datum.over : null"
+        )
         .transform_aggregate(
-            today="max(today_rate)", first_under="min(under)", first_over="min(over)"
+            today="max(today_rate)",
+            under_on="min(under)",
+            over_on="min(over)",
+            back_on="min(over_after)",
         )
         .transform_calculate(
             label=(
-                "!isValid(datum.today) ? 'No orders in the window' : datum.today >= "
-                f"{target} ? (!isValid(datum.first_under) ? 'Not under {t} within {days} days'"
-                f" : 'Under {t} from ' + timeFormat(datum.first_under, '%-d %b %Y')) : "
-                f"(!isValid(datum.first_over) ? 'Stays under {t} for {days} days' : "
-                f"'At or over {t} from ' + timeFormat(datum.first_over, '%-d %b %Y'))"
+                "!isValid(datum.today) ? 'No orders in the window' : "
+                f"datum.today >= {target} ? "
+                f"(!isValid(datum.under_on) ? 'Not under {t} within {days} days' : "
+                f"'Under {t} from ' + {when.format('under_on')} + "
+                f"(isValid(datum.back_on) ? ', at or over it again from ' + "
+                f"{when.format('back_on')} : '')) : "
+                f"(!isValid(datum.over_on) ? 'Stays under {t} for {days} days' : "
+                f"'At or over {t} from ' + {when.format('over_on')})"
             )
         )
         .mark_text(align="left", baseline="top", fontSize=14, fontWeight="bold", dx=6, dy=6)
@@ -1285,7 +1300,9 @@ table.data td.nowrap { white-space: nowrap; }
 tr.mismatch td { background: #fdf0e6; }
 figure.chart { margin: 1rem 0 1.6rem; }
 figure.chart figcaption { color: #333; font-size: .92rem; max-width: 760px; margin-top: .3rem; }
-.vega-chart { min-height: 120px; }
+.vega-chart { min-height: 120px; max-width: 100%; }
+.vega-embed { max-width: 100%; }
+.vega-embed svg { max-width: 100%; height: auto; }
 .vega-bindings { margin-top: .4rem; font-size: .9rem; }
 .vega-bindings label { display: block; margin: .2rem 0; }
 .formula { font-family: ui-monospace, Menlo, Consolas, monospace; background: #f6f6f6;

@@ -251,6 +251,12 @@ def test_cancelled_orders_count_by_default_and_can_be_left_out() -> None:
     rules = dataclasses.replace(OdrRules(), include_cancelled=False)
     row = only_row(odr(orders, defects, as_of="2024-01-28", rules=rules))
     assert (row["order_count"], row["odr"]) == (8, 1 / 8)
+    daily = odr_daily(orders, defects, start="2024-01-28", end="2024-01-28", rules=rules)
+    assert_frame_equal(daily, odr(orders, defects, as_of="2024-01-28", rules=rules))
+    # a defect on a cancelled order leaves with its order
+    on_cancelled = make_defects([("acme", "acme-0", "chargeback", D(2024, 1, 5), "service", None)])
+    daily = odr_daily(orders, on_cancelled, start="2024-01-28", end="2024-01-28", rules=rules)
+    assert only_row(daily)["defective_orders"] == 0
 
 
 def test_channels_accounts_and_marketplaces_are_separate() -> None:
@@ -641,10 +647,26 @@ def test_feedback_without_rating_and_nulls_are_named() -> None:
     orders = make_orders(3, D(2024, 1, 1)).with_columns(
         order_date=pl.when(pl.col("order_id") == "acme-2").then(None).otherwise("order_date")
     )
-    with pytest.raises(
-        OdrInputError, match=r"'order_date' has 1 null value\(s\) \(first at row 2\)"
+    null_id = orders.with_columns(
+        order_date=pl.lit(D(2024, 1, 1)),
+        order_id=pl.when(pl.col("order_id") == "acme-1").then(None).otherwise("order_id"),
+    )
+    for run, column in (
+        (lambda: odr(orders, empty_defects(), as_of="2024-01-28"), "order_date"),
+        (
+            lambda: odr_daily(orders, empty_defects(), start="2024-01-28", end="2024-01-29"),
+            "order_date",
+        ),
+        (
+            lambda: odr_daily(null_id, empty_defects(), start="2024-01-28", end="2024-01-29"),
+            "order_id",
+        ),
     ):
-        odr(orders, empty_defects(), as_of="2024-01-28")
+        row = 2 if column == "order_date" else 1
+        with pytest.raises(
+            OdrInputError, match=rf"'{column}' has 1 null value\(s\) \(first at row {row}\)"
+        ):
+            run()
 
 
 def test_bad_dates_and_rules_are_refused() -> None:

@@ -10,13 +10,14 @@ formula the page states; a buyer comment holding a script tag is text; the summa
 from __future__ import annotations
 
 import math
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_util import browser_page, require_browser, screenshot
+from browser_util import OUTPUT_DIR, browser_page, require_browser, screenshot
 from test_report import ACCOUNTS, sample_run
 
 from odr_analysis import report
@@ -63,6 +64,16 @@ def offline_page() -> Iterator[Any]:
         )
         page.on("dialog", dialog)
         yield page
+
+
+def element_shot(element: Any, folder: Path, name: str) -> Path:
+    """A screenshot of one element, saved in ``folder`` and copied to ``tests/output/``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    element.screenshot(path=str(path))
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, OUTPUT_DIR / name)
+    return path
 
 
 def open_report(page: Any, path: Path) -> None:
@@ -173,13 +184,18 @@ def test_sliders_recompute_the_chart_in_the_page(reports: Path, tmp_path: Path) 
         at_start = rows
         start_orders = page.evaluate(f"window.odrViews['{chart}'].signal('orders_a_day')")
         start_rate = page.evaluate(f"window.odrViews['{chart}'].signal('defect_rate')")
-        assert start_orders == 9 and start_rate == 1.3  # 8.5 orders a day, 1.28% settled rate
+        spec = page.evaluate(f"JSON.parse(document.getElementById('{chart}-spec').textContent)")
+        params = {p["name"]: p["value"] for p in spec["params"]}
+        assert (start_orders, start_rate) == (params["orders_a_day"], params["defect_rate"])
+        assert start_orders > 0 and start_rate > 0  # the usual orders a day, the settled rate
         _check_formula(rows, start_orders, start_rate)
         today = rows[0]
         assert (today["day"], today["n"], today["k"], today["days"]) == (0, 746, 19, 0)
-        line = page.locator(f"#{chart} .mark-line path").first
-        label = page.locator(f"#{chart} .mark-text text").first
+        line = page.locator(f"#{chart} g.mark-line.role-mark path").first
+        label = page.locator(f"#{chart} g.mark-text.role-mark text").first
         before_path, before_label = line.get_attribute("d"), label.text_content()
+        figure = page.locator(f"#{chart}")
+        element_shot(figure, tmp_path, "report-slider-before.png")
         assert before_label and before_label.startswith("Under 1% from ")
 
         _set_slider(page, chart, "orders_a_day", 30)
@@ -187,18 +203,19 @@ def test_sliders_recompute_the_chart_in_the_page(reports: Path, tmp_path: Path) 
         _check_formula(rows, 30, start_rate)
         page.wait_for_function(
             "([sel, d]) => document.querySelector(sel).getAttribute('d') !== d",
-            arg=[f"#{chart} .mark-line path", before_path],
+            arg=[f"#{chart} g.mark-line.role-mark path", before_path],
         )
         _set_slider(page, chart, "defect_rate", 3)
         _, rows = _what_if(page, "Seller-fulfilled orders (MFN)")
         _check_formula(rows, 30, 3)
         last = rows[-1]
         assert last["rate"] > 0.02  # 30 new orders a day, 3% of them defective
-        page.locator(f"#{chart}").scroll_into_view_if_needed()
-        screenshot(page, tmp_path, "report-slider-moved.png")
+        element_shot(figure, tmp_path, "report-slider-after.png")
         assert not math.isclose(last["rate"], at_start[-1]["rate"])
         assert line.get_attribute("d") != before_path
-        assert label.text_content()
+        after_label = label.text_content() or ""
+        assert after_label.startswith("Under 1% from ")
+        assert ", at or over it again from " in after_label  # 3% of new orders: back over 1%
         assert_clean(page)
 
 
