@@ -29,7 +29,7 @@ The model, for one group (account, marketplace, channel) and one order-date coho
   lower the expected rate, the band and the probability of being at or above the target.
 
 The band is a Monte Carlo over that model (numpy, seeded): the defects still to come are drawn
-per cohort and simulation, exactly (Bernoulli trials drawn by geometric gaps, arrival days by
+per cohort and simulation, exactly (binomial counts by inversion of their CDF, arrival days by
 inversion). When the defect rate is estimated from the data (the default), each simulation also
 draws it from its posterior, ``Beta(D + 1/2, n - D + 1/2)`` for ``D`` defective of ``n`` matured
 orders, so the band includes how uncertain that rate is; a rate given in :class:`Assumptions` is
@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -353,9 +354,25 @@ def _as_parts(data: Frame | OdrParts, defects: Frame | None, rules: OdrRules | N
     return prepare(data, defects, rules=rules if rules is not None else OdrRules())
 
 
-def _base(parts: OdrParts, as_of: dt.date, lookback: int) -> _Base:
+_ORDER_CACHE: OrderedDict[tuple[int, int, int], tuple[Any, ...]] = OrderedDict()
+_ORDER_CACHE_SIZE = 8
+
+
+def _order_arrays(
+    parts: OdrParts, day0: int, lookback: int
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """The groups (with ``_g``, ``_a``), orders per group and date, and each first order date.
+
+    These depend on ``parts.order_counts`` only, which a removal scenario never replaces: a
+    small LRU keyed on that frame's identity (the entry holds the frame, so the identity
+    cannot be reused while cached) spares a slider the rescan. The arrays are read-only.
+    """
+    key = (id(parts.order_counts), day0, lookback)
+    hit = _ORDER_CACHE.get(key)
+    if hit is not None and hit[0] is parts.order_counts and hit[1] == parts.keys:
+        _ORDER_CACHE.move_to_end(key)
+        return hit[2], hit[3], hit[4]
     keys = list(parts.keys)
-    day0 = _day_number(as_of)
     indexed = (
         parts.order_counts.lazy()
         .select(keys)
@@ -371,8 +388,27 @@ def _base(parts: OdrParts, as_of: dt.date, lookback: int) -> _Base:
         .join(indexed.select(*keys, "_g"), on=keys)
         .select("_g", rel=pl.col("order_date").cast(pl.Int64) - day0, n="orders")
     )
+    indexed_df, counts_df = pl.collect_all([indexed, counts])
+    size = indexed_df.height
+    g, rel, n = (counts_df[c].to_numpy() for c in ("_g", "rel", "n"))
+    orders = np.zeros((size, lookback + 1), np.int64)
+    inside = (rel >= -lookback) & (rel <= 0)
+    np.add.at(orders, (g[inside], rel[inside] + lookback), n[inside])
+    first = np.full(size, _NO_ORDERS, np.int64)
+    np.minimum.at(first, g, rel)
+    orders.flags.writeable = first.flags.writeable = False
+    _ORDER_CACHE[key] = (parts.order_counts, parts.keys, indexed_df, orders, first)
+    while len(_ORDER_CACHE) > _ORDER_CACHE_SIZE:
+        _ORDER_CACHE.popitem(last=False)
+    return indexed_df, orders, first
+
+
+def _base(parts: OdrParts, as_of: dt.date, lookback: int) -> _Base:
+    keys = list(parts.keys)
+    day0 = _day_number(as_of)
+    indexed_df, orders, first = _order_arrays(parts, day0, lookback)
     day = pl.lit(as_of)
-    spans = (
+    spans_df = (
         parts.defect_spans.lazy()
         .filter((pl.col("counted_from") <= day) & (pl.col("order_date") <= day))
         .group_by(*keys, "order_id", "order_date")
@@ -381,24 +417,17 @@ def _base(parts: OdrParts, as_of: dt.date, lookback: int) -> _Base:
             now=(pl.col("counted_until").is_null() | (pl.col("counted_until") >= day)).any(),
         )
         .filter(pl.col("now"))
-        .join(indexed.select(*keys, "_g", "_a"), on=keys)
+        .join(indexed_df.lazy().select(*keys, "_g", "_a"), on=keys)
         .select(
             "_g",
             "_a",
             age=day0 - pl.col("order_date").cast(pl.Int64),
             delay=(pl.col("first").cast(pl.Int64) - pl.col("order_date").cast(pl.Int64)).clip(0),
         )
+        .collect()
     )
-    indexed_df, counts_df, spans_df = pl.collect_all([indexed, counts, spans])
-    size = indexed_df.height
-    g, rel, n = (counts_df[c].to_numpy() for c in ("_g", "rel", "n"))
-    orders = np.zeros((size, lookback + 1), np.int64)
-    inside = (rel >= -lookback) & (rel <= 0)
-    np.add.at(orders, (g[inside], rel[inside] + lookback), n[inside])
-    first = np.full(size, _NO_ORDERS, np.int64)
-    np.minimum.at(first, g, rel)
     dg, d_account, d_age, d_delay = (spans_df[c].to_numpy() for c in ("_g", "_a", "age", "delay"))
-    defective = np.zeros_like(orders)
+    defective = np.zeros(orders.shape, np.int64)
     near = d_age <= lookback
     np.add.at(defective, (dg[near], lookback - d_age[near]), 1)
     return _Base(
@@ -790,53 +819,50 @@ def _cdf_at(cdf: np.ndarray, x: np.ndarray) -> np.ndarray:
 # Sampling: the defects still to come, drawn exactly
 
 
-def _successes(
-    rng: np.random.Generator, trials: np.ndarray, prob: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The successes among ``trials[i]`` independent Bernoulli(``prob[i]``) trials, per row i.
+_INVERSION_MEAN = 16.0
+"""Below this mean a binomial count is drawn by inversion in numpy (above: ``rng.binomial``)."""
 
-    Returns (row i, trial position) of every success. Exact: the gaps between successes are
-    geometric, ``floor(E / -log(1 - q)) + 1`` with ``E`` standard exponential, so the cost is
-    proportional to the number of successes, not of trials. Positions are whole numbers held
-    as float64 (exact far beyond the sizes met here).
+
+def _binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """One ``Binomial(n[i], p[i])`` count per element (1-D arrays of the same length).
+
+    Exact in distribution: the small means (nearly all cells here) by inversion of the CDF,
+    vectorised over the cells (one uniform each; the pmf is stepped with
+    ``pmf(k + 1) = pmf(k) (n - k) / (k + 1) p / (1 - p)``, so the loop runs about
+    ``max(mean + a few sd)`` times over ever fewer cells), the rest by ``rng.binomial``.
     """
-    trials = trials.astype(np.float64)
-    scale = np.zeros(len(prob))  # stays 0 when prob == 1: every trial succeeds
-    # A probability below 1e-250 gives no success (an error far below 1e-200 at any size
-    # met here), and keeps 1 / -log(1 - q) finite.
-    prob = np.where(prob < 1e-250, 0.0, prob)
-    inner = (prob > 0) & (prob < 1)
-    scale[inner] = -1.0 / np.log1p(-prob[inner])
-    cap = float(trials.max(initial=0)) + 1.0  # any gap this long ends its row
-    last = np.full(len(trials), -1.0)  # position of the last success drawn so far
-    todo = np.flatnonzero((trials > 0) & (prob > 0))
-    rows: list[np.ndarray] = []
-    positions: list[np.ndarray] = []
-    while todo.size:
-        mean = (trials[todo] - 1.0 - last[todo]) * prob[todo]
-        k = (mean + 4.0 * np.sqrt(mean) + 8.0).astype(np.int64)  # rarely too few: loop
-        ends = np.cumsum(k)
-        starts = ends - k
-        gap = rng.standard_exponential(int(ends[-1]))
-        with np.errstate(over="ignore"):
-            gap *= np.repeat(scale[todo], k)
-        np.floor(gap, out=gap)
-        gap += 1.0
-        np.minimum(gap, cap, out=gap)
-        total = np.cumsum(gap)  # strictly increasing: one search finds each row's cut
-        before = total[starts] - gap[starts]
-        # a success at local position last + (total - before) is kept while below trials
-        cut = np.searchsorted(total, before + trials[todo] - last[todo])
-        count = np.clip(cut - starts, 0, k)
-        offsets = np.cumsum(count) - count
-        index = np.repeat(starts - offsets, count) + np.arange(int(count.sum()))
-        rows.append(np.repeat(todo, count))
-        positions.append(total[index] - np.repeat(before - last[todo], count))
-        last[todo] += total[ends - 1] - before
-        todo = todo[last[todo] < trials[todo]]
-    if not rows:
-        return np.zeros(0, np.int64), np.zeros(0, np.float64)
-    return np.concatenate(rows), np.concatenate(positions)
+    out = np.zeros(n.shape, np.int64)
+    live = (n > 0) & (p > 0)
+    mean = n * p
+    big = live & ((mean >= _INVERSION_MEAN) | (p >= 1.0))
+    if big.any():
+        out[big] = rng.binomial(n[big], np.minimum(p[big], 1.0))
+        live &= ~big
+    index = np.flatnonzero(live)
+    if not index.size:
+        return out
+    nn = n[index].astype(np.float64)
+    pp = p[index]
+    # u in [0, 1): the count is the first k with u < CDF(k); rest = u - CDF(k) while >= 0
+    rest = rng.random(index.size)
+    pmf = np.exp(nn * np.log1p(-pp))  # P(0) >= exp(-16 / (1 - p)) > 0: no underflow
+    rest -= pmf
+    odds = pp / (1.0 - pp)
+    k = 0
+    while index.size:
+        # every cell still here has a count above k: keep the ones whose CDF is still short
+        keep = np.flatnonzero(rest >= 0)
+        index, nn, odds = index[keep], nn[keep], odds[keep]
+        pmf, rest = pmf[keep], rest[keep]
+        k += 1
+        out[index] = k
+        pmf *= (nn - (k - 1)) * odds / k
+        rest -= pmf
+        # at n the CDF is 1; a pmf rounded to 0 (far in the tail) means the CDF fell short of
+        # u by rounding: stop there
+        stop = (nn <= k) | (pmf <= 0)
+        rest[stop] = -1.0
+    return out
 
 
 def _rate_draws(
@@ -885,30 +911,32 @@ def _draw(
     groups: np.ndarray,
     *,
     draws: np.ndarray,
-    p_max: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The defects to come of ``groups``, each simulation with its own rate (``draws``).
 
-    Drawn at the group's largest rate, then thinned: a defect is kept with probability
-    ``q(p_sim) / q(p_max)``. Returns (index into ``groups``, cohort, simulation) per defect.
+    Per group, cohort and simulation, the count of the cohort's ``m`` clean orders that become
+    defective is ``Binomial(m, q(p_sim))`` (each order independently). Returns (index into
+    ``groups``, cohort, simulation) per defect.
     """
     n_sims = draws.shape[1]
-    cohorts = pending.m.shape[1]
-    m = pending.m[groups].ravel()
-    before = pending.before[groups].ravel()
-    pm = p_max[groups]
-    q_max = _pending_prob(pm[:, None], pending.gain[groups], pending.before[groups]).ravel()
-    row, pos = _successes(rng, m * n_sims, q_max)
-    sim = np.floor(pos / m.astype(np.float64)[row]).astype(np.int64)  # whole numbers: exact
-    local = row // cohorts
-    if not np.array_equal(draws[groups].min(axis=1), pm):  # some rate varies: thin
-        ps = draws[groups].ravel()[local * n_sims + sim]
-        b, top = before[row], pm[local]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = ps * (1.0 - top * b) / (top * (1.0 - ps * b))
-        keep = np.flatnonzero(rng.random(row.size) < ratio)
-        row, sim, local = row[keep], sim[keep], local[keep]
-    return local, row - local * cohorts, sim
+    m = pending.m[groups]
+    # only cohorts with clean orders and a chance of a defect in the span
+    local, cohort = np.nonzero((m > 0) & (pending.gain[groups] > 0))
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    chunk = max(1, 1_000_000 // n_sims)  # bounds the (cell, simulation) arrays
+    for start in range(0, local.size, chunk):
+        gl, c = local[start : start + chunk], cohort[start : start + chunk]
+        g = groups[gl]
+        q = _pending_prob(draws[g], pending.gain[g, c][:, None], pending.before[g, c][:, None])
+        trials = np.broadcast_to(m[gl, c][:, None], q.shape).ravel()
+        counts = _binomial(rng, trials, q.ravel())
+        cell = np.repeat(np.arange(counts.size), counts)
+        pair, sim = np.divmod(cell, n_sims)
+        out.append((gl[pair], c[pair], sim))
+    if not out:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
+    return tuple(np.concatenate(x) for x in zip(*out, strict=True))  # type: ignore[return-value]
 
 
 def _histogram(values: np.ndarray) -> np.ndarray:
@@ -1060,7 +1088,7 @@ def maturity(
     low, high = np.full(base.size, np.nan), np.full(base.size, np.nan)
     simulate = np.flatnonzero(known & ~heavy & (n > 0))
     if simulate.size:
-        local, _, sim = _draw(rng, pending, simulate, draws=draws, p_max=p_max)
+        local, _, sim = _draw(rng, pending, simulate, draws=draws)
         counts = np.bincount(local * n_sims + sim, minlength=simulate.size * n_sims)
         lo_x, hi_x = _quantiles(_histogram(counts.reshape(-1, n_sims)), n_sims, level)
         low[simulate] = (d[simulate] + lo_x) / n[simulate]
@@ -1241,19 +1269,23 @@ def _path(base: _Base, inputs: _Inputs, horizon: int) -> _Path:
     )
 
 
-def _arrivals(
-    rng: np.random.Generator, path: _Path, groups: np.ndarray, local: np.ndarray, cohort: np.ndarray
-) -> np.ndarray:
-    """Report day (1 .. last) on which each drawn defect arrives, by inverting its cohort's CDF.
+@dataclass(frozen=True)
+class _Arrival:
+    """Per (group, cohort) row: the arrival-day CDF over days 1 .. H and its guide table."""
+
+    table: np.ndarray  # (rows * H,) flat
+    guide: np.ndarray  # (rows * _GUIDE,) flat
+    horizon: int
+
+
+def _arrival_table(path: _Path, groups: np.ndarray) -> _Arrival:
+    """The inversion tables of :func:`_arrivals` for ``groups`` (rows: group x cohort).
 
     Given that it arrives in ``1 .. last[c]``, a defect of cohort ``c`` arrives by day ``t``
     with probability ``(F(t - o) - F(-o)) / gain``. A guide table (where each 1/128 of
     probability starts) makes the search O(1) on average.
     """
     horizon = path.f_day.shape[2]
-    if not local.size:
-        return np.zeros(0, np.int64)
-    cohorts = path.o.size
     before = path.pending.before[groups][..., None]
     gain = path.pending.gain[groups][..., None]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1270,17 +1302,29 @@ def _arrivals(
     guide = np.cumsum(below.reshape(rows, _GUIDE + 2), axis=1)[:, :_GUIDE]
     # a defect never arrives on a day of probability 0 (e.g. before its order)
     np.maximum(guide, (table <= 0).sum(axis=1)[:, None], out=guide)
-    row = local * cohorts + cohort
+    return _Arrival(table=table.ravel(), guide=guide.ravel(), horizon=horizon)
+
+
+def _arrivals(rng: np.random.Generator, arrival: _Arrival, row: np.ndarray) -> np.ndarray:
+    """Report day (1 .. last) on which each drawn defect of table ``row`` arrives (inversion)."""
+    if not row.size:
+        return np.zeros(0, np.int64)
+    horizon, flat = arrival.horizon, arrival.table
     u = rng.random(row.size)  # [0, 1): the day is the first whose CDF exceeds u
     # u >= k / 128 for k = floor(128 u), so the answer is at or after guide[r, k]
-    day = guide.ravel()[row * _GUIDE + (u * _GUIDE).astype(np.int64)]
+    day = arrival.guide[row * _GUIDE + (u * _GUIDE).astype(np.int64)]
     start = row * horizon
-    flat = table.ravel()
     need = np.flatnonzero(flat[start + day] <= u)
     while need.size:
         day[need] += 1
         need = need[flat[start[need] + day[need]] <= u[need]]
     return day + 1
+
+
+_BLOCK_CELLS = 32_768
+"""Cells (group x cohort x simulation) drawn at a time: small arrays, reused by the allocator.
+
+Fresh large arrays cost page faults, which dominate on small virtual machines."""
 
 
 def _monte_carlo(
@@ -1289,26 +1333,49 @@ def _monte_carlo(
     groups: np.ndarray,
     *,
     draws: np.ndarray,
-    p_max: np.ndarray,
     level: float,
     target: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Band and P(rate >= target) per day for ``groups``, from ``draws.shape[1]`` simulations.
 
-    Each defect to come is drawn with its arrival day; it counts from max(arrival, the day
-    its cohort enters the window) to the cohort's last day. A difference array per
-    simulation turns the defects into daily counts, a histogram per day gives the quantiles.
+    Per group, cohort and simulation the count of the cohort's clean orders that become
+    defective is ``Binomial(m, q(p_sim))`` (each order independently); each such defect is
+    given its arrival day and counts from max(arrival, the day its cohort enters the window)
+    to the cohort's last day. A difference array per simulation turns the defects into daily
+    counts, a histogram per day gives the quantiles. Simulations are drawn in blocks.
     """
     n_sims = draws.shape[1]
     horizon = path.f_day.shape[2]
-    local, cohort, sim = _draw(rng, path.pending, groups, draws=draws, p_max=p_max)
-    day = _arrivals(rng, path, groups, local, cohort)
-    row = (local * n_sims + sim) * (horizon + 2)
-    cells = groups.size * n_sims * (horizon + 2)
-    steps = np.bincount(row + np.maximum(day, path.enter[cohort]), minlength=cells)
-    steps -= np.bincount(row + path.last[cohort] + 1, minlength=cells)
-    extra = np.cumsum(steps.reshape(groups.size, n_sims, horizon + 2), axis=2)
-    hist = _histogram(extra[:, :, 1 : horizon + 1].transpose(0, 2, 1))  # (g, H, values)
+    cohorts = path.o.size
+    arrival = _arrival_table(path, groups)
+    pending = path.pending
+    m = pending.m[groups]
+    local, cohort = np.nonzero((m > 0) & (pending.gain[groups] > 0))
+    g = groups[local]
+    trials = m[local, cohort][:, None]
+    gain = pending.gain[g, cohort][:, None]
+    before = pending.before[g, cohort][:, None]
+    enter, last = path.enter[cohort], path.last[cohort] + 1
+    table_row = local * cohorts + cohort
+    width = horizon + 2
+    block = max(1, _BLOCK_CELLS // max(1, local.size))
+    hists: list[np.ndarray] = []
+    for s0 in range(0, n_sims, block):
+        b = min(block, n_sims - s0)
+        q = _pending_prob(draws[g, s0 : s0 + b], gain, before)
+        counts = _binomial(rng, np.broadcast_to(trials, q.shape).ravel(), q.ravel())
+        pair, sim = np.divmod(np.repeat(np.arange(counts.size), counts), b)
+        day = _arrivals(rng, arrival, table_row[pair])
+        row = (local[pair] * b + sim) * width
+        cells = groups.size * b * width
+        steps = np.bincount(row + np.maximum(day, enter[pair]), minlength=cells)
+        steps -= np.bincount(row + last[pair], minlength=cells)
+        extra = np.cumsum(steps.reshape(groups.size, b, width), axis=2)
+        hists.append(_histogram(extra[:, :, 1 : horizon + 1].transpose(0, 2, 1)))
+    top = max(h.shape[2] for h in hists)
+    hist = np.zeros((groups.size, horizon, top), np.int64)
+    for h in hists:
+        hist[:, :, : h.shape[2]] += h
     lo_x, hi_x = _quantiles(hist, n_sims, level)
     n = path.order_count[groups]
     k = path.known_defective[groups]
@@ -1390,9 +1457,7 @@ def project(
     chunk = max(1, 4_000_000 // (n_sims * (horizon + 2)))  # bounds the per-simulation arrays
     for start in range(0, simulate.size, chunk):
         groups = simulate[start : start + chunk]
-        band = _monte_carlo(
-            rng, path, groups, draws=draws, p_max=p_max, level=a.level, target=target
-        )
+        band = _monte_carlo(rng, path, groups, draws=draws, level=a.level, target=target)
         low[groups], high[groups], prob[groups] = band
     normal = np.flatnonzero(heavy)
     if normal.size:
