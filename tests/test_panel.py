@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import time
 from typing import Any
 
 import polars as pl
@@ -369,16 +368,6 @@ def test_prepares_once_per_account(sample: Account, monkeypatch: pytest.MonkeyPa
     panel.account_picker.value = "evergreen-home"
     panel.account_picker.value = "summit-outdoor"
     assert len(calls) == 2, "once more for the new account, then from the cache"
-
-
-def test_one_recompute_is_fast(panel: WhatIfPanel) -> None:
-    timings = []
-    for _ in range(5):
-        began = time.perf_counter()
-        panel.state()
-        timings.append(time.perf_counter() - began)
-    # The budget is 50 ms on an idle machine; allow for a busy shared CI box.
-    assert sorted(timings)[2] < 0.25, timings
 
 
 def test_pair_of_frames_and_explicit_choices(sample: Account) -> None:
