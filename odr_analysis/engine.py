@@ -71,7 +71,7 @@ ODR_COLUMNS: tuple[str, ...] = (
 )
 _OPEN = 2**30  # an open-ended interval of report days, as an integer day number
 _KEY = ["account", "order_id"]
-KINDS = list(COMPONENTS)
+_KINDS = list(COMPONENTS)
 
 
 def _counted(rules: OdrRules) -> pl.Expr:
@@ -149,9 +149,9 @@ def _flags(known: pl.LazyFrame, rules: OdrRules) -> pl.LazyFrame:
     )
     return (
         latest_feedback.join(others, on=_KEY, how="full", coalesce=True)
-        .with_columns(pl.col(KINDS).fill_null(False))
-        .filter(pl.any_horizontal(KINDS))
-        .select(*_KEY, *KINDS)
+        .with_columns(pl.col(_KINDS).fill_null(False))
+        .filter(pl.any_horizontal(_KINDS))
+        .select(*_KEY, *_KINDS)
     )
 
 
@@ -199,7 +199,7 @@ def odr(
         .group_by(keys)
         .agg(
             order_count=pl.len().cast(pl.Int64),
-            defective_orders=pl.any_horizontal(KINDS).sum().cast(pl.Int64),
+            defective_orders=pl.any_horizontal(_KINDS).sum().cast(pl.Int64),
             **{col: pl.col(kind).sum().cast(pl.Int64) for kind, col in COMPONENTS.items()},
         )
     )
@@ -318,6 +318,8 @@ class OdrParts:
     rules: OdrRules
 
 
+# Run prepare()'s passes over the orders in threads: measured 0.78 s against 0.91 s one after
+# the other on 10 million orders (2 cores). A switch for benchmarking, not an option.
 _PARALLEL = True
 
 
