@@ -886,7 +886,8 @@ def _collapse(items: pl.DataFrame) -> pl.DataFrame:
             ship_country=pl.col("ship_country").first(),
             ship_state=pl.col("ship_state").first(),
             item_count=pl.len().cast(pl.Int64),
-            units=pl.col("quantity").sum(),
+            # null, not 0, when the file has no quantity (column missing or blank)
+            units=pl.when(pl.col("quantity").is_not_null().any()).then(pl.col("quantity").sum()),
             _file=pl.col("file").first(),
             _spread=pl.col("_file_index").min() != pl.col("_file_index").max(),
             _mixed_channel=pl.col("_mfn").any() & ~pl.col("_mfn").all(),
