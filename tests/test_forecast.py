@@ -32,18 +32,10 @@ from odr_analysis.forecast import (
     recent_daily_orders,
 )
 from odr_analysis.rules import OdrRules
-from odr_analysis.schema import empty_defects, empty_orders
+from odr_analysis.schema import DEFECTS_SCHEMA, empty_defects, empty_orders
 
 D = dt.date
 AS_OF = D(2024, 6, 1)
-DEFECT_SCHEMA = {
-    "account": pl.String,
-    "order_id": pl.String,
-    "kind": pl.String,
-    "event_date": pl.Date,
-    "status": pl.String,
-    "rating": pl.Int32,
-}
 
 
 def day(offset: int) -> dt.date:
@@ -74,7 +66,7 @@ def chargebacks(rows: list[tuple[str, dt.date]], *, account: str = "acme") -> pl
     """One counted chargeback per (order id, received on)."""
     return pl.DataFrame(
         [(account, oid, "chargeback", on, "service", None) for oid, on in rows],
-        schema=DEFECT_SCHEMA,
+        schema=DEFECTS_SCHEMA,
         orient="row",
     )
 
@@ -302,7 +294,7 @@ def test_matured_defect_rate_uses_the_state_on_the_report_date() -> None:
             ("acme", oid(-100, 1), "negative_feedback", day(-90), "active", 2),
             ("acme", oid(-100, 1), "negative_feedback", day(5), "removed", 2),  # after as_of
         ],
-        schema=DEFECT_SCHEMA,
+        schema=DEFECTS_SCHEMA,
         orient="row",
     )
     row = only(matured_defect_rate(orders, feedback, as_of=AS_OF))

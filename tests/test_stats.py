@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from odr_analysis.engine import odr
 from odr_analysis.rules import OdrRules
+from odr_analysis.schema import DEFECTS_SCHEMA, ORDERS_SCHEMA
 from odr_analysis.stats import (
     UNUSUAL_DAYS_COLUMNS,
     unusual_days,
@@ -24,14 +25,6 @@ from odr_analysis.stats import (
 
 D = dt.date
 DAY = dt.timedelta(days=1)
-DEFECT_SCHEMA = {
-    "account": pl.String,
-    "order_id": pl.String,
-    "kind": pl.String,
-    "event_date": pl.Date,
-    "status": pl.String,
-    "rating": pl.Int32,
-}
 
 
 # --- Wilson ------------------------------------------------------------------------------------
@@ -154,7 +147,7 @@ def test_with_intervals_on_the_engine_frame() -> None:
     )
     defects = pl.DataFrame(
         [("acme", "o0", "chargeback", D(2024, 1, 10), "service", None)],
-        schema=DEFECT_SCHEMA,
+        schema=DEFECTS_SCHEMA,
         orient="row",
     )
     frame = odr(orders, defects, as_of="2024-01-28")
@@ -264,7 +257,7 @@ def test_limits_center_and_columns_by_hand() -> None:
     bad = ["o0", "o100", *[f"o{200 + i}" for i in range(16)]]
     defects = pl.DataFrame(
         [("acme", o, "chargeback", FIRST + 10 * DAY, "service", None) for o in bad],
-        schema=DEFECT_SCHEMA,
+        schema=DEFECTS_SCHEMA,
         orient="row",
     )
     days = unusual_days(orders, defects, as_of=FIRST + 100 * DAY)
@@ -296,7 +289,7 @@ def test_a_single_defect_in_a_tiny_cohort_is_not_unusual() -> None:
     )
     defects = pl.DataFrame(
         [("acme", "o300", "chargeback", FIRST + 10 * DAY, "service", None)],
-        schema=DEFECT_SCHEMA,
+        schema=DEFECTS_SCHEMA,
         orient="row",
     )
     days = unusual_days(orders, defects, as_of=FIRST + 100 * DAY)
@@ -323,7 +316,7 @@ def test_a_clean_mature_day_far_below_the_center_is_flagged_below() -> None:
             ("acme", f"o{i}", "chargeback", FIRST + 20 * DAY, "service", None)
             for i in range(0, 3000, 10)
         ],
-        schema=DEFECT_SCHEMA,
+        schema=DEFECTS_SCHEMA,
         orient="row",
     )
     days = unusual_days(orders, defects, as_of=FIRST + 100 * DAY)
@@ -368,7 +361,7 @@ def test_defects_after_as_of_and_revised_feedback_do_not_count() -> None:
             ("acme", "o2", "negative_feedback", FIRST + 8 * DAY, "active", 5),  # revised
             ("acme", "o3", "chargeback", FIRST + 90 * DAY, "service", None),  # after as_of
         ],
-        schema=DEFECT_SCHEMA,
+        schema=DEFECTS_SCHEMA,
         orient="row",
     )
     days = unusual_days(orders, defects, as_of=FIRST + 70 * DAY)
@@ -400,15 +393,6 @@ def test_unusual_days_refuses_bad_arguments() -> None:
         unusual_days(orders, defects, as_of=AS_OF, mature_days=-1)
     with pytest.raises(ValueError, match="after end"):
         unusual_days(orders, defects, as_of=AS_OF, start=FIRST + 2 * DAY, end=FIRST)
-
-
-ORDER_SCHEMA = {
-    "account": pl.String,
-    "marketplace": pl.String,
-    "order_id": pl.String,
-    "order_date": pl.Date,
-    "channel": pl.String,
-}
 
 
 @st.composite
@@ -445,8 +429,8 @@ def test_cohort_counts_add_up_to_the_engine_window(
 ) -> None:
     # The daily cohorts over exactly the window of report date `as_of` hold the engine's counts.
     rules = OdrRules(window_days=10, lag_days=3)
-    o = pl.DataFrame(data[0], schema=ORDER_SCHEMA)
-    d = pl.DataFrame(data[1], schema=DEFECT_SCHEMA)
+    o = pl.DataFrame(data[0], schema=ORDERS_SCHEMA)
+    d = pl.DataFrame(data[1], schema=DEFECTS_SCHEMA)
     day = FIRST + as_of * DAY
     window = rules.window(day)
     days = unusual_days(o, d, as_of=day, rules=rules, start=window.start, end=window.end)

@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 
 from odr_analysis.engine import ODR_COLUMNS, odr, odr_daily, prepare
 from odr_analysis.rules import OdrRules
-from odr_analysis.schema import STATUSES, empty_defects, empty_orders
+from odr_analysis.schema import DEFECTS_SCHEMA, ORDERS_SCHEMA, STATUSES, empty_defects, empty_orders
 from odr_analysis.whatif import (
     APPEALABLE_CLAIM_STATUSES,
     Removal,
@@ -29,21 +29,6 @@ from odr_analysis.whatif import (
 
 D = dt.date
 DAY = dt.timedelta(days=1)
-DEFECT_SCHEMA = {
-    "account": pl.String,
-    "order_id": pl.String,
-    "kind": pl.String,
-    "event_date": pl.Date,
-    "status": pl.String,
-    "rating": pl.Int32,
-}
-ORDER_SCHEMA = {
-    "account": pl.String,
-    "marketplace": pl.String,
-    "order_id": pl.String,
-    "order_date": pl.Date,
-    "channel": pl.String,
-}
 KEYS = ["account", "marketplace", "channel"]
 
 
@@ -58,12 +43,12 @@ def make_orders(
             "order_date": day,
             "channel": channel,
         },
-        schema=ORDER_SCHEMA,
+        schema=ORDERS_SCHEMA,
     )
 
 
 def make_defects(rows: list[tuple[str, str, str, dt.date, str, int | None]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=DEFECT_SCHEMA, orient="row")
+    return pl.DataFrame(rows, schema=DEFECTS_SCHEMA, orient="row")
 
 
 def claim(order_id: str, day: dt.date, status: str = "granted", account: str = "acme") -> tuple:
@@ -122,7 +107,7 @@ def datasets(draw: st.DrawFn, max_orders: int = 40) -> tuple[pl.DataFrame, pl.Da
             "order_date": [BASE + s[1] * DAY for s in specs],
             "channel": [s[2] for s in specs],
         },
-        schema=ORDER_SCHEMA,
+        schema=ORDERS_SCHEMA,
     )
     rows = []
     if specs:
@@ -749,7 +734,7 @@ def test_removal_path_equals_engine_without_the_rows(  # noqa: PLR0917
                     "order_date": day + i * DAY,
                     "channel": c,
                 },
-                schema=ORDER_SCHEMA,
+                schema=ORDERS_SCHEMA,
             )
             for a, m, c in groups
             for i in range(1, horizon + 1)
@@ -921,7 +906,7 @@ def test_ranking_days_saved_equal_two_engine_runs(  # noqa: PLR0917
                 "order_date": day + i * DAY,
                 "channel": c,
             },
-            schema=ORDER_SCHEMA,
+            schema=ORDERS_SCHEMA,
         )
         for a, m, c in groups
         for i in range(1, horizon + 1)
