@@ -22,10 +22,12 @@ interval of report dates, so each daily count is a running sum of +1/-1 steps at
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -33,7 +35,9 @@ import polars as pl
 from odr_analysis.rules import OdrRules, to_date
 from odr_analysis.schema import (
     CHANNELS,
+    ORDERS_SCHEMA,
     Frame,
+    OdrInputError,
     check_order_values,
     order_key_hash,
     validate_defects,
@@ -101,6 +105,7 @@ def _frames(
     missing = [c for c in by if c not in schema]
     if missing:
         raise ValueError(f"by={list(by)}: orders has no column(s) {missing}")
+    _check_by_values(lf_orders, by)
     cancelled = None
     if not rules.include_cancelled and "order_status" in schema:
         cancelled = (
@@ -318,24 +323,11 @@ class OdrParts:
     rules: OdrRules
 
 
-# Run prepare()'s passes over the orders in threads: measured 0.78 s against 0.91 s one after
-# the other on 10 million orders (2 cores). A switch for benchmarking, not an option.
-_PARALLEL = True
-
-
-def _collect(query: pl.LazyFrame, engine: Literal["in-memory", "streaming"]) -> pl.DataFrame:
-    return query.collect(engine=engine)
-
-
-def _collect_side_by_side(
-    *queries: tuple[pl.LazyFrame, Literal["in-memory", "streaming"]],
-) -> list[pl.DataFrame]:
-    """Collect lazy queries, each with its engine, in threads (polars releases the GIL)."""
-    if not _PARALLEL:
-        return [_collect(query, engine) for query, engine in queries]
-    with ThreadPoolExecutor(max_workers=len(queries)) as pool:
-        futures = [pool.submit(_collect, query, engine) for query, engine in queries]
-        return [future.result() for future in futures]
+# Two independent seeds for the group hashes of prepare() (any two distinct constants).
+_GROUP_SEEDS = (0x243F6A88, 0x85A308D3)
+# The largest dense grid of groups x order dates prepare() counts into (8 bytes a cell).
+_MAX_CELLS = 2**26
+_REQUIRED = pl.col(*ORDERS_SCHEMA)
 
 
 def prepare(
@@ -347,25 +339,187 @@ def prepare(
     """
     lf_orders, lf_defects, keys, cancelled = _frames(orders, defects, rules, by, check_values=False)
     flag = [] if cancelled is None else [cancelled.alias("_cancelled")]
-    # Pass 1 over every order: orders per group and order date. Its groups also reveal nulls
-    # in the key columns and unknown channels, so the value checks need no pass of their own.
-    counts = lf_orders.group_by(*keys, "order_date", *flag).agg(
-        orders=pl.len().cast(pl.Int64), _null_ids=pl.col("order_id").null_count()
+    table = lf_orders.select(*keys, "order_id", "order_date", *flag).collect(engine="in-memory")
+    stats = {"rows": table.height, "nulls": sum(table.select(_REQUIRED.null_count()).row(0))}
+    if stats["nulls"]:
+        check_order_values(lf_orders, stats)
+    # A 64-bit hash of the order key proves the key unique (as many distinct hashes as rows)
+    # and picks out the orders with defects. Those two passes run in polars threads (which
+    # release the GIL) while this thread groups the orders.
+    key = table.select(order_key_hash()).to_series()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        distinct = pool.submit(key.n_unique)
+        spans = pool.submit(_defect_spans, table, key, lf_defects, rules, keys)
+        # Two independent 64-bit hashes of the group keys other than the channel, and the
+        # channel as a bit.
+        others = [k for k in keys if k != "channel"]
+        rows = table.select(
+            group=_group_hash(others, _GROUP_SEEDS[0]),
+            check=_group_hash(others, _GROUP_SEEDS[1]),
+            afn=pl.col("channel") == "AFN",
+            mfn=pl.col("channel") == "MFN",
+            day=pl.col("order_date").to_physical(),
+        )
+        stats["bad_channel"] = stats["rows"] - rows["afn"].sum() - rows["mfn"].sum()
+        order_counts = _orders_per_day(table, rows, keys) if not stats["bad_channel"] else None
+        stats["distinct"] = distinct.result()
+        check_order_values(lf_orders, stats)
+        defect_spans = spans.result()
+    assert order_counts is not None  # a bad channel raised above
+    return OdrParts(tuple(keys), order_counts, defect_spans, rules)
+
+
+def _check_by_values(lf: pl.LazyFrame, by: Sequence[str]) -> None:
+    """A ``by`` column may not hold nulls: those orders would belong to no group."""
+    if not by:
+        return
+    for column, n in lf.select(pl.col(*by).null_count()).collect().row(0, named=True).items():
+        if n:
+            first = lf.select(pl.col(column).is_null().arg_max()).collect().item()
+            raise OdrInputError(
+                f"orders column {column!r} (grouped on with by=) has {n} null value(s) (first "
+                f"at row {first}); fill them, e.g. pl.col({column!r}).fill_null(False), or "
+                "leave the column out of by"
+            )
+
+
+def _group_hash(keys: Sequence[str], seed: int) -> pl.Expr:
+    """A UInt64 hash of a row's group keys: each column hashed with its own seed, xor-ed."""
+    return functools.reduce(
+        operator.xor, [pl.col(key).hash(seed + 7919 * i) for i, key in enumerate(keys)]
     )
-    # Pass 2: the order key is unique (as many distinct 64-bit key hashes as rows proves it).
-    unique = lf_orders.select(rows=pl.len(), distinct=order_key_hash().n_unique())
-    # Pass 3: only about one order in a hundred has a defect: pick those orders out by a
-    # 64-bit hash of their key (one cheap probe per order), then join the few on the key
-    # itself, so a hash collision can never pair a defect with the wrong order.
+
+
+def _orders_per_day(table: pl.DataFrame, rows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """``OdrParts.order_counts``: orders per group and order date, sorted by keys and date.
+
+    Groups are numbered by their hash and channel bit and counted with ``np.bincount`` into a
+    dense grid of groups x order dates: on 10 million orders a fraction of the CPU time of a
+    polars ``group_by`` on the text keys. When the grid would be too large, or two groups
+    share a hash, an exact ``group_by`` counts instead.
+    """
+    coded = (
+        _order_cells(rows.select("group", "check", "mfn", "day").rechunk())
+        if table.height
+        else None
+    )
+    if coded is not None:
+        cells, first, d0, n_days = coded
+        if "_cancelled" in table.columns:
+            cells = cells[~table["_cancelled"].to_numpy()]
+        n_groups = len(CHANNELS) * first.size  # each hashed group in each channel
+        grid = np.bincount(cells, minlength=n_groups * n_days).reshape(n_groups, n_days)
+        others = [key for key in keys if key != "channel"]
+        channel = pl.Series(CHANNELS * first.size)
+        groups = table.select(pl.col(others).gather(np.repeat(first, len(CHANNELS)))).select(
+            *[pl.lit(channel).alias(key) if key == "channel" else key for key in keys]
+        )
+        order = groups.with_row_index("_i").sort(keys)["_i"].to_numpy()
+        grid = grid[order]
+        g, d = np.nonzero(grid)
+        return groups.select(pl.all().gather(order[g])).with_columns(
+            order_date=pl.Series(d + d0, dtype=pl.Int32).cast(pl.Date),
+            orders=pl.Series(grid[g, d], dtype=pl.Int64),
+        )
+    kept = table.filter(~pl.col("_cancelled")) if "_cancelled" in table.columns else table
+    return (
+        kept.lazy()
+        .group_by(*keys, "order_date")
+        .agg(orders=pl.len().cast(pl.Int64))
+        .sort(*keys, "order_date")
+        .collect(engine="in-memory")
+    )
+
+
+def _order_cells(rows: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, int, int] | None:
+    """Each order's cell in a dense grid of (group, channel) x order date.
+
+    ``rows`` holds per order the two group hashes ``group`` and ``check``, the ``mfn`` bit
+    and the order date's day number ``day``. Returns the cells, the first row of each hashed
+    group (their order gives the group numbers), the first day and the number of days; or
+    None when the grid would be too large, or when ``check`` differs within a group (two
+    different keys would have to collide in both 64-bit hashes to be merged).
+
+    Works through the rows in slices: on this scale a fresh 80 MB temporary costs more in
+    page faults than the arithmetic on it, while a slice's temporaries stay in cache.
+    """
+    group = rows["group"]
+    first = group.arg_unique()
+    day = rows["day"]
+    d0, d1 = int(day.min()), int(day.max())  # type: ignore[arg-type]
+    n_days = d1 - d0 + 1
+    window = _slot_window(group.gather(first).to_numpy())
+    if window is None or len(CHANNELS) * first.len() * n_days > _MAX_CELLS:
+        return None
+    shift, bits, slot = np.uint64(window[0]), window[1], window[2]
+    mask = np.uint64((1 << bits) - 1)
+    expected = np.zeros(1 << bits, dtype=np.uint64)
+    expected[slot] = rows["check"].gather(first).to_numpy()
+    base = np.zeros(1 << bits, dtype=np.int64)  # cell of the group's AFN orders on day 0
+    base[slot] = np.arange(first.len(), dtype=np.int64) * len(CHANNELS) * n_days - d0
+    cells = np.empty(rows.height, dtype=np.int64)
+    step = 1 << 18
+    slots, seen = np.empty(step, dtype=np.uint64), np.empty(step, dtype=np.uint64)
+    for start in range(0, rows.height, step):
+        part = rows.slice(start, step)
+        n = part.height
+        here = slots[:n]
+        np.right_shift(part["group"].to_numpy(), shift, out=here)
+        np.bitwise_and(here, mask, out=here)
+        if not np.array_equal(
+            np.take(expected, here.view(np.int64), out=seen[:n]), part["check"].to_numpy()
+        ):
+            return None
+        out = cells[start : start + n]
+        np.take(base, here.view(np.int64), out=out)
+        out += part["day"].to_numpy()
+        out += part["mfn"].to_numpy() * n_days  # MFN is the second channel
+    return cells, first.to_numpy(), d0, n_days
+
+
+def _slot_window(distinct: np.ndarray) -> tuple[int, int, np.ndarray] | None:
+    """A window of bits (``shift``, ``bits``) in which the distinct UInt64s all differ.
+
+    Returns the window and each value's slot (its bits in the window), or None when the
+    values are too many for a table of at most 2**24 slots. With ``2 * k**2`` slots for
+    ``k`` values a window works about four times in five, and there are dozens to try.
+    """
+    k = distinct.size
+    bits = max(8, (2 * k * k).bit_length())
+    if bits > 24:
+        return None
+    mask = np.uint64((1 << bits) - 1)
+    for shift in range(65 - bits):
+        slot = (distinct >> np.uint64(shift)) & mask
+        if np.unique(slot).size == k:
+            return shift, bits, slot.astype(np.int64)
+    return None
+
+
+def _defect_spans(
+    table: pl.DataFrame,
+    key_hash: pl.Series,
+    lf_defects: pl.LazyFrame,
+    rules: OdrRules,
+    keys: list[str],
+) -> pl.DataFrame:
+    """``OdrParts.defect_spans``: each counted stretch of a defect, with its order's group.
+
+    Only about one order in a hundred has a defect: pick those orders out by a 64-bit hash of
+    their key (one cheap probe per order), then join the few on the key itself, so a hash
+    collision can never pair a defect with the wrong order.
+    """
     segments = _segments(lf_defects, rules).collect(engine="in-memory")
-    hashes = segments.select(order_key_hash().unique()).to_series()
-    defective = order_key_hash().is_in(hashes.implode())
-    candidates = lf_orders.filter(
-        defective if cancelled is None else defective & ~cancelled
-    ).select(*keys, "order_id", "order_date")
-    spans = (
+    wanted = key_hash.is_in(segments.select(order_key_hash().unique()).to_series().implode())
+    if "_cancelled" in table.columns:
+        wanted = wanted & ~table["_cancelled"]
+    # Rows keep the orders frame's order (by row number, then kind and start): a sort on
+    # three small columns, where one on the text keys costs three times as much.
+    candidates = table.select(*keys, "order_id", "order_date").filter(wanted)
+    return (
         segments.lazy()
-        .join(candidates, on=_KEY, how="inner")
+        .join(candidates.with_columns(_row=wanted.arg_true()).lazy(), on=_KEY, how="inner")
+        .sort("_row", "kind", "s")
         .select(
             *keys,
             "order_id",
@@ -374,29 +528,8 @@ def prepare(
             counted_from=pl.col("s").cast(pl.Date),
             counted_until=pl.when(pl.col("e") < _OPEN).then(pl.col("e")).cast(pl.Date),
         )
-        .sort(*keys, "order_id", "kind", "counted_from")
+        .collect(engine="in-memory")
     )
-    # The passes run side by side (polars releases the GIL). Each uses the engine that was
-    # faster for it on 10 million orders (polars 2.1, 2 idle cores): grouping 0.27 s streaming
-    # against 0.48 s in-memory; the unique count 0.24 s in-memory against 0.46 s streaming.
-    grouped, unique_counts, defect_spans = _collect_side_by_side(
-        (counts, "streaming"), (unique, "in-memory"), (spans, "in-memory")
-    )
-    required = [*GROUP_KEYS, "order_date"]
-    problems = grouped.select(
-        nulls=pl.col("orders").filter(pl.any_horizontal(pl.col(required).is_null())).sum()
-        + pl.col("_null_ids").sum(),
-        bad_channel=pl.col("orders").filter(~pl.col("channel").is_in(CHANNELS)).sum(),
-    )
-    check_order_values(
-        lf_orders, {**unique_counts.row(0, named=True), **problems.row(0, named=True)}
-    )
-    order_counts = (
-        (grouped if cancelled is None else grouped.filter(~pl.col("_cancelled")))
-        .select(*keys, "order_date", "orders")
-        .sort(*keys, "order_date")
-    )
-    return OdrParts(tuple(keys), order_counts, defect_spans, rules)
 
 
 def daily_path(
@@ -417,98 +550,138 @@ def daily_path(
     keys = list(parts.keys)
     lag, width = parts.rules.lag_days, parts.rules.window_days
     lo, hi = _day_number(first), _day_number(last)
-    n_days = hi - lo + 1
-    # Work on integer cells (group number x report day) and bring the text keys back at the end.
-    groups = parts.order_counts.select(keys).unique().sort(keys).with_row_index("_g")
-    counts = (
-        parts.order_counts.lazy().join(groups.lazy(), on=keys).select("_g", "order_date", "orders")
+    groups, codes = _group_numbers(parts.order_counts, keys)
+    counts = parts.order_counts.select(
+        od=pl.col("order_date").cast(pl.Int32), orders=pl.col("orders").cast(pl.Int64)
     )
     if extra_orders is not None:
         extra = (
             extra_orders.lazy()
-            .join(groups.lazy(), on=keys)
-            .select("_g", "order_date", pl.col("orders").cast(pl.Int64))
+            .join(groups.lazy().with_row_index("_g"), on=keys)
+            .select("_g", od=pl.col("order_date").cast(pl.Int32), orders=pl.col("orders"))
+            .collect(engine="in-memory")
         )
-        counts = pl.concat([counts, extra])
-    counts = counts.with_columns(od=pl.col("order_date").cast(pl.Int32))
-    # Each order joins the window on report day order_date + lag and leaves it on
-    # order_date + lag + width.
-    order_steps = pl.concat(
-        [
-            counts.select("_g", day=pl.col("od") + lag, order_count=pl.col("orders")),
-            counts.select("_g", day=pl.col("od") + lag + width, order_count=-pl.col("orders")),
-        ]
-    )
+        codes = np.concatenate([codes, extra["_g"].to_numpy()])
+        counts = pl.concat([counts, extra.select("od", pl.col("orders").cast(pl.Int64))])
+    grid = _Grid(groups.height, lo, hi)
+    # An order is in the window of report days order_date + lag .. order_date + lag + width - 1.
+    od = counts["od"].to_numpy().astype(np.int64)
+    steps = [(0, codes, od + lag, od + lag + width - 1, counts["orders"].to_numpy())]
+    # A defect counts on the report days of its stretch that also hold its order in the window;
+    # an order is defective on the days of the union of its stretches of every kind.
+    # A defect counts on the report days of its stretch that also hold its order in the window;
+    # an order is defective on the days of the union of its stretches of every kind.
+    column = {kind: i for i, kind in enumerate(COMPONENTS, start=2)}
     spans = (
         parts.defect_spans.lazy()
-        .join(groups.lazy(), on=keys)
+        .join(groups.lazy().with_row_index("_g"), on=keys)
         .select(
-            "_g",
-            "account",
-            "order_id",
-            "kind",
-            od=pl.col("order_date").cast(pl.Int32),
-            s=pl.col("counted_from").cast(pl.Int32),
-            e=pl.col("counted_until").cast(pl.Int32).fill_null(_OPEN),
+            pl.col("_g").cast(pl.Int64),
+            order=pl.struct("account", "order_id").rank("dense").cast(pl.Int64),
+            column=pl.col("kind").replace_strict(column, return_dtype=pl.Int64),
+            od=pl.col("order_date").cast(pl.Int32).cast(pl.Int64),
+            s=pl.col("counted_from").cast(pl.Int32).cast(pl.Int64),
+            e=pl.col("counted_until").cast(pl.Int32).cast(pl.Int64).fill_null(_OPEN),
         )
-    )
-    in_window = (
-        pl.concat([spans, _union(spans, ["_g"])])
-        .with_columns(
-            first=pl.max_horizontal("s", pl.col("od") + lag),
-            last=pl.min_horizontal("e", pl.col("od") + lag + width - 1),
-        )
-        .filter(pl.col("first") <= pl.col("last"))
-    )
-    step_cols = {"defective": "defective_orders", **COMPONENTS}
-    defect_steps = pl.concat(
-        [
-            in_window.select("_g", "kind", day=pl.col("first"), step=pl.lit(1, pl.Int64)),
-            in_window.select("_g", "kind", day=pl.col("last") + 1, step=pl.lit(-1, pl.Int64)),
-        ]
-    ).select(
-        "_g",
-        "day",
-        *[
-            pl.when(pl.col("kind") == kind).then(pl.col("step")).otherwise(0).alias(col)
-            for kind, col in step_cols.items()
-        ],
-    )
-    cell = pl.col("_g").cast(pl.Int64) * n_days + (pl.col("day") - lo)
-    steps = (
-        pl.concat([order_steps, defect_steps], how="diagonal")
-        .with_columns(pl.col(COUNT_COLUMNS).fill_null(0))
-        # Steps before the first report day set its starting level; later ones are not needed.
-        .filter(pl.col("day") <= hi)
-        .with_columns(day=pl.col("day").clip(lower_bound=lo))
-        .select(*COUNT_COLUMNS, cell=cell)
         .collect(engine="in-memory")
     )
-    # The grid of cells (group x report day) is dense: add the steps into it and take the running
-    # sum along each group's days. Integer sums in float64 are exact below 2**53.
-    size = groups.height * n_days
-    cells = steps["cell"].to_numpy()
-    levels = {
-        col: np.bincount(cells, weights=steps[col].to_numpy(), minlength=size)
-        .reshape(groups.height, n_days)
-        .cumsum(axis=1)
-        .astype(np.int64)
-        .ravel()
-        for col in COUNT_COLUMNS
-    }
-    grid = pl.LazyFrame(
-        {
-            "_g": np.repeat(np.arange(groups.height, dtype=np.uint32), n_days),
-            "day": np.tile(np.arange(lo, hi + 1, dtype=np.int32), groups.height),
-            **levels,
-        }
+    g, order, kind, od, s, e = (spans[c].to_numpy() for c in spans.columns)
+    steps.append((kind, g, np.maximum(s, od + lag), np.minimum(e, od + lag + width - 1)))
+    run, s, e = _merge(order, s, e)
+    od = od[run]
+    steps.append((1, g[run], np.maximum(s, od + lag), np.minimum(e, od + lag + width - 1)))
+    levels = grid.levels(steps, len(COUNT_COLUMNS))
+    rows = np.repeat(np.arange(groups.height), grid.n_days)
+    day = pl.Series(np.tile(np.arange(lo, hi + 1, dtype=np.int32), groups.height))
+    result = groups.select(pl.all().gather(rows)).with_columns(
+        as_of=day.cast(pl.Date),
+        window_start=(day - lag - width + 1).cast(pl.Date),
+        window_end=(day - lag).cast(pl.Date),
+        **{name: pl.Series(level) for name, level in zip(COUNT_COLUMNS, levels, strict=True)},
     )
-    result = grid.join(groups.lazy(), on="_g", how="left", maintain_order="left").with_columns(
-        as_of=pl.col("day").cast(pl.Date),
-        window_end=(pl.col("day") - lag).cast(pl.Date),
-        window_start=(pl.col("day") - lag - width + 1).cast(pl.Date),
-    )
-    return _finish(result, keys, parts.rules).collect(engine="in-memory")
+    return _finish(result.lazy(), keys, parts.rules).collect(engine="in-memory")
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Report days ``lo .. hi`` (day numbers) of ``n_groups`` groups, as one dense array."""
+
+    n_groups: int
+    lo: int
+    hi: int
+
+    @property
+    def n_days(self) -> int:
+        return self.hi - self.lo + 1
+
+    def levels(self, steps: Sequence[tuple[Any, ...]], n_columns: int) -> np.ndarray:
+        """Per column, group and report day, the total weight of the intervals covering it.
+
+        Each of ``steps`` is ``(column, group, first, last[, weight])``: arrays (``column``
+        may be one number) of intervals ``[first, last]`` of report day numbers, inclusive;
+        the weight is 1 when left out. Each interval adds +weight on its first day seen and
+        -weight the day after its end; a running sum along each group's days then gives the
+        levels, shaped ``(n_columns, n_groups * n_days)``, group-major.
+        """
+        size = self.n_groups * self.n_days
+        cells, weights = [], []
+        for column, group, starts, stops, *weight in steps:
+            w = weight[0] if weight else np.ones(group.size, dtype=np.int64)
+            seen = (starts <= stops) & (starts <= self.hi) & (stops >= self.lo)
+            base = column * size + group.astype(np.int64) * self.n_days - self.lo
+            base = np.broadcast_to(base, group.shape)[seen]
+            first, last, w = starts[seen], stops[seen], w[seen]
+            ends = last < self.hi
+            cells += [base + np.maximum(first, self.lo), base[ends] + last[ends] + 1]
+            weights += [w, -w[ends]]
+        steps_ = np.bincount(
+            np.concatenate(cells), weights=np.concatenate(weights), minlength=n_columns * size
+        )
+        # Integer sums in float64 are exact below 2**53.
+        levels = np.cumsum(steps_.reshape(-1, self.n_days), axis=1, dtype=np.int64)
+        return levels.reshape(n_columns, size)
+
+
+def _merge(order: np.ndarray, s: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Merge the overlapping intervals ``[s, e]`` of each order into runs.
+
+    Returns, per run, one of its rows (for the order's other columns) and its start and end.
+    Sorted by order and start, a new run begins where an interval starts after every earlier
+    interval of the same order has ended. The running maximum of the ends within each order
+    is a global running maximum of ``order * 2**32 + end`` (each order's values exceed all
+    earlier orders'), minus the offset.
+
+    >>> [a.tolist() for a in _merge(np.array([7, 7, 7, 3]), np.array([5, 1, 9, 1]),
+    ...                              np.array([8, 6, 9, 2]))]
+    [[3, 1, 2], [1, 1, 9], [2, 8, 9]]
+    """
+    by_order = np.lexsort((s, order))
+    order, s, e = order[by_order], s[by_order], e[by_order]
+    lowest = e.min(initial=0)
+    offset = order << 32
+    reach = np.maximum.accumulate(offset + (e - lowest)) - offset + lowest
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (order[1:] != order[:-1]) | (s[1:] > reach[:-1])
+    starts = np.flatnonzero(new)
+    return by_order[starts], s[starts], np.maximum.reduceat(e, starts) if starts.size else e
+
+
+def _group_numbers(frame: pl.DataFrame, keys: list[str]) -> tuple[pl.DataFrame, np.ndarray]:
+    """The distinct ``keys`` of ``frame``, sorted, and each row's position among them.
+
+    The work is per run of equal keys, so it is cheap on a frame sorted by its keys, as
+    :func:`prepare` leaves ``order_counts``; any order gives the same answer.
+    """
+    if frame.height == 0:
+        return frame.select(keys).clear(), np.zeros(0, dtype=np.int64)
+    run = frame.select(pl.struct(keys).rle_id()).to_series().to_numpy()
+    starts = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
+    heads = frame.select(pl.col(keys).gather(starts))
+    groups = heads.unique().sort(keys)
+    number = heads.join(
+        groups.with_row_index("_g"), on=keys, how="left", maintain_order="left", nulls_equal=True
+    )["_g"].to_numpy()
+    return groups, number[run].astype(np.int64)
 
 
 def odr_daily(

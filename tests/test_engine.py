@@ -6,13 +6,16 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 from typing import Any
+from unittest import mock
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from odr_analysis import engine
 from odr_analysis.engine import ODR_COLUMNS, counted_defects, odr, odr_daily, unmatched_defects
 from odr_analysis.rules import OdrRules
 from odr_analysis.schema import (
@@ -478,6 +481,65 @@ def test_odr_daily_matches_reference_every_day(
 
 
 @settings(max_examples=40)
+@given(
+    data=datasets(),
+    first=st.integers(0, 150),
+    cancelled=st.sets(st.integers(0, 30)),
+    business=st.sets(st.integers(0, 30)),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_hash_grouping_equals_exact_grouping(
+    data: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    first: int,
+    cancelled: set[int],
+    business: set[int],
+    seed: int,
+) -> None:
+    """prepare() counts orders by a hash of their group; its exact group_by fallback agrees."""
+    number = pl.col("order_id").str.slice(1).cast(pl.Int64)
+    o = pl.DataFrame(data[0], schema=ORDERS_SCHEMA).with_columns(
+        order_status=pl.when(number.is_in(sorted(cancelled))).then(pl.lit("Cancelled")),
+        is_business=number.is_in(sorted(business)),
+    )
+    o = o.sample(fraction=1.0, shuffle=True, seed=seed)
+    d = pl.DataFrame(data[1], schema=DEFECTS_SCHEMA)
+    start = BASE + dt.timedelta(days=first)
+    rules = dataclasses.replace(OdrRules(), include_cancelled=False)
+    for by in ((), ("is_business",)):
+        fast = odr_daily(o, d, start=start, end=start + dt.timedelta(days=40), rules=rules, by=by)
+        with mock.patch.object(engine, "_order_cells", return_value=None):
+            exact = odr_daily(
+                o, d, start=start, end=start + dt.timedelta(days=40), rules=rules, by=by
+            )
+        assert_frame_equal(fast, exact)
+
+
+def test_group_hashes_must_agree_within_a_group() -> None:
+    """Two keys sharing the first 64-bit group hash are told apart by the second."""
+    rows = pl.DataFrame(
+        {
+            "group": pl.Series([7, 7, 9], dtype=pl.UInt64),
+            "check": pl.Series([1, 1, 5], dtype=pl.UInt64),
+            "mfn": [False, True, False],
+            "day": pl.Series([19000, 19001, 19000], dtype=pl.Int32),
+        }
+    )
+    cells, first, d0, n_days = engine._order_cells(rows)
+    assert (first.tolist(), d0, n_days) == ([0, 2], 19000, 2)
+    assert cells.tolist() == [0, 3, 4]  # (group * 2 + channel) * n_days + day - d0
+    collided = rows.with_columns(check=pl.Series([1, 2, 5], dtype=pl.UInt64))
+    assert engine._order_cells(collided) is None  # then prepare() counts by the exact keys
+
+
+def test_slot_window_tells_every_value_apart() -> None:
+    values = np.random.default_rng(3).integers(0, 2**63, size=500, dtype=np.int64).astype(np.uint64)
+    shift, bits, slot = engine._slot_window(values)
+    assert np.unique(slot).size == values.size
+    assert slot.tolist() == ((values >> np.uint64(shift)) & np.uint64(2**bits - 1)).tolist()
+    assert engine._slot_window(np.arange(5000, dtype=np.uint64)) is None  # table too large
+
+
+@settings(max_examples=40)
 @given(data=datasets(), as_of=st.integers(0, 220))
 def test_odr_daily_agrees_with_odr(
     data: tuple[list[dict[str, Any]], list[dict[str, Any]]], as_of: int
@@ -615,6 +677,32 @@ def test_unknown_channel_is_named() -> None:
     orders = make_orders(3, D(2024, 1, 1), channel="Merchant")
     with pytest.raises(OdrInputError, match=r"'channel' holds \['Merchant'\]"):
         odr(orders, empty_defects(), as_of="2024-01-28")
+    # also when the only such orders are cancelled ones that the rules leave out
+    mixed = pl.concat(
+        [make_orders(3, D(2024, 1, 1)), orders.with_columns(pl.col("order_id") + "x")]
+    )
+    mixed = mixed.with_columns(
+        order_status=pl.when(pl.col("channel") == "Merchant").then(pl.lit("Cancelled"))
+    )
+    rules = dataclasses.replace(OdrRules(), include_cancelled=False)
+    with pytest.raises(OdrInputError, match=r"'channel' holds \['Merchant'\]"):
+        odr_daily(mixed, empty_defects(), start="2024-01-28", end="2024-01-28", rules=rules)
+
+
+def test_null_in_a_by_column_is_named() -> None:
+    orders = make_orders(4, D(2024, 1, 2)).with_columns(
+        is_business=pl.when(pl.col("order_id") != "acme-2").then(False)
+    )
+    for call in (
+        lambda: odr(orders, empty_defects(), as_of="2024-01-28", by=["is_business"]),
+        lambda: odr_daily(
+            orders.lazy(), empty_defects(), start="2024-01-28", end="2024-01-28", by=["is_business"]
+        ),
+    ):
+        with pytest.raises(
+            OdrInputError, match=r"'is_business' .* 1 null value\(s\) \(first at row 2\)"
+        ):
+            call()
 
 
 def test_duplicate_order_is_named() -> None:
