@@ -566,7 +566,9 @@ def daily_path(
     grid = _Grid(groups.height, lo, hi)
     # An order is in the window of report days order_date + lag .. order_date + lag + width - 1.
     od = counts["od"].to_numpy().astype(np.int64)
-    steps = [(0, codes, od + lag, od + lag + width - 1, counts["orders"].to_numpy())]
+    steps: list[tuple[Any, ...]] = [
+        (0, codes, od + lag, od + lag + width - 1, counts["orders"].to_numpy())
+    ]
     # A defect counts on the report days of its stretch that also hold its order in the window;
     # an order is defective on the days of the union of its stretches of every kind.
     # A defect counts on the report days of its stretch that also hold its order in the window;
