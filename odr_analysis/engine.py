@@ -398,17 +398,10 @@ def _orders_per_day(table: pl.DataFrame, rows: pl.DataFrame, keys: list[str]) ->
     polars ``group_by`` on the text keys. When the grid would be too large, or two groups
     share a hash, an exact ``group_by`` counts instead.
     """
-    coded = (
-        _order_cells(rows.select("group", "check", "mfn", "day").rechunk())
-        if table.height
-        else None
-    )
-    if coded is not None:
-        cells, first, d0, n_days = coded
-        if "_cancelled" in table.columns:
-            cells = cells[~table["_cancelled"].to_numpy()]
-        n_groups = len(CHANNELS) * first.size  # each hashed group in each channel
-        grid = np.bincount(cells, minlength=n_groups * n_days).reshape(n_groups, n_days)
+    kept = ~table["_cancelled"] if "_cancelled" in table.columns else None
+    counted = _order_grid(rows, kept) if table.height else None
+    if counted is not None:
+        grid, first, d0 = counted
         others = [key for key in keys if key != "channel"]
         channel = pl.Series(CHANNELS * first.size)
         groups = table.select(pl.col(others).gather(np.repeat(first, len(CHANNELS)))).select(
@@ -421,9 +414,9 @@ def _orders_per_day(table: pl.DataFrame, rows: pl.DataFrame, keys: list[str]) ->
             order_date=pl.Series(d + d0, dtype=pl.Int32).cast(pl.Date),
             orders=pl.Series(grid[g, d], dtype=pl.Int64),
         )
-    kept = table.filter(~pl.col("_cancelled")) if "_cancelled" in table.columns else table
+    rest = table if kept is None else table.filter(kept)
     return (
-        kept.lazy()
+        rest.lazy()
         .group_by(*keys, "order_date")
         .agg(orders=pl.len().cast(pl.Int64))
         .sort(*keys, "order_date")
@@ -431,25 +424,29 @@ def _orders_per_day(table: pl.DataFrame, rows: pl.DataFrame, keys: list[str]) ->
     )
 
 
-def _order_cells(rows: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, int, int] | None:
-    """Each order's cell in a dense grid of (group, channel) x order date.
+def _order_grid(
+    rows: pl.DataFrame, kept: pl.Series | None
+) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Orders per (group, channel) and order date, as a dense grid.
 
     ``rows`` holds per order the two group hashes ``group`` and ``check``, the ``mfn`` bit
-    and the order date's day number ``day``. Returns the cells, the first row of each hashed
-    group (their order gives the group numbers), the first day and the number of days; or
+    and the order date's day number ``day``; ``kept`` marks the orders to count (all when
+    None). Returns the grid (one row per hashed group and channel, AFN first; one column per
+    day from the first day on), the first row of each hashed group, and the first day; or
     None when the grid would be too large, or when ``check`` differs within a group (two
     different keys would have to collide in both 64-bit hashes to be merged).
 
-    Works through the rows in slices: on this scale a fresh 80 MB temporary costs more in
-    page faults than the arithmetic on it, while a slice's temporaries stay in cache.
+    Works through the rows a chunk at a time: a fresh 80 MB temporary costs more in page
+    faults than the arithmetic on it, while a chunk's temporaries stay in cache.
     """
     group = rows["group"]
     first = group.arg_unique()
     day = rows["day"]
     d0, d1 = int(day.min()), int(day.max())  # type: ignore[arg-type]
     n_days = d1 - d0 + 1
+    size = len(CHANNELS) * first.len() * n_days
     window = _slot_window(group.gather(first).to_numpy())
-    if window is None or len(CHANNELS) * first.len() * n_days > _MAX_CELLS:
+    if window is None or size > _MAX_CELLS:
         return None
     shift, bits, slot = np.uint64(window[0]), window[1], window[2]
     mask = np.uint64((1 << bits) - 1)
@@ -457,24 +454,34 @@ def _order_cells(rows: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, int, int] 
     expected[slot] = rows["check"].gather(first).to_numpy()
     base = np.zeros(1 << bits, dtype=np.int64)  # cell of the group's AFN orders on day 0
     base[slot] = np.arange(first.len(), dtype=np.int64) * len(CHANNELS) * n_days - d0
-    cells = np.empty(rows.height, dtype=np.int64)
-    step = 1 << 18
-    slots, seen = np.empty(step, dtype=np.uint64), np.empty(step, dtype=np.uint64)
-    for start in range(0, rows.height, step):
-        part = rows.slice(start, step)
-        n = part.height
-        here = slots[:n]
-        np.right_shift(part["group"].to_numpy(), shift, out=here)
-        np.bitwise_and(here, mask, out=here)
-        if not np.array_equal(
-            np.take(expected, here.view(np.int64), out=seen[:n]), part["check"].to_numpy()
-        ):
+    grid = np.zeros(size, dtype=np.int64)
+    frame = rows if kept is None else rows.with_columns(kept=kept)
+    for start, length in _slices(group.chunk_lengths()):
+        part = frame.slice(start, length)
+        slots = np.right_shift(part["group"].to_numpy(), shift)
+        slots &= mask
+        if not np.array_equal(expected[slots], part["check"].to_numpy()):
             return None
-        out = cells[start : start + n]
-        np.take(base, here.view(np.int64), out=out)
-        out += part["day"].to_numpy()
-        out += part["mfn"].to_numpy() * n_days  # MFN is the second channel
-    return cells, first.to_numpy(), d0, n_days
+        cells = base[slots]
+        cells += part["day"].to_numpy()
+        cells += part["mfn"].to_numpy() * n_days  # MFN is the second channel
+        if kept is not None:
+            cells = cells[part["kept"].to_numpy()]
+        grid += np.bincount(cells, minlength=size)
+    return grid.reshape(-1, n_days), first.to_numpy(), d0
+
+
+def _slices(chunks: list[int], most: int = 1 << 18) -> list[tuple[int, int]]:
+    """(start, length) slices of at most ``most`` rows that never straddle two chunks.
+
+    >>> _slices([5, 3], most=4)
+    [(0, 4), (4, 1), (5, 3)]
+    """
+    slices, start = [], 0
+    for length in chunks:
+        slices += [(a, min(most, start + length - a)) for a in range(start, start + length, most)]
+        start += length
+    return slices
 
 
 def _slot_window(distinct: np.ndarray) -> tuple[int, int, np.ndarray] | None:

@@ -507,7 +507,7 @@ def test_hash_grouping_equals_exact_grouping(
     rules = dataclasses.replace(OdrRules(), include_cancelled=False)
     for by in ((), ("is_business",)):
         fast = odr_daily(o, d, start=start, end=start + dt.timedelta(days=40), rules=rules, by=by)
-        with mock.patch.object(engine, "_order_cells", return_value=None):
+        with mock.patch.object(engine, "_order_grid", return_value=None):
             exact = odr_daily(
                 o, d, start=start, end=start + dt.timedelta(days=40), rules=rules, by=by
             )
@@ -524,11 +524,17 @@ def test_group_hashes_must_agree_within_a_group() -> None:
             "day": pl.Series([19000, 19001, 19000], dtype=pl.Int32),
         }
     )
-    cells, first, d0, n_days = engine._order_cells(rows)
-    assert (first.tolist(), d0, n_days) == ([0, 2], 19000, 2)
-    assert cells.tolist() == [0, 3, 4]  # (group * 2 + channel) * n_days + day - d0
+    counted = engine._order_grid(rows, None)
+    assert counted is not None
+    grid, first, d0 = counted
+    assert (first.tolist(), d0) == ([0, 2], 19000)
+    # rows: (group 7 AFN, group 7 MFN, group 9 AFN, group 9 MFN); columns: days 19000, 19001
+    assert grid.tolist() == [[1, 0], [0, 1], [1, 0], [0, 0]]
+    kept = engine._order_grid(rows, pl.Series([True, False, True]))
+    assert kept is not None
+    assert kept[0].tolist() == [[1, 0], [0, 0], [1, 0], [0, 0]]
     collided = rows.with_columns(check=pl.Series([1, 2, 5], dtype=pl.UInt64))
-    assert engine._order_cells(collided) is None  # then prepare() counts by the exact keys
+    assert engine._order_grid(collided, None) is None  # then prepare() counts by the exact keys
 
 
 def test_slot_window_tells_every_value_apart() -> None:
