@@ -592,15 +592,31 @@ def daily_path(
     grid = _Grid(groups.height, lo, hi)
     # Report day r counts the orders of order dates r - lag - width + 1 .. r - lag: a moving
     # sum over each group's orders per order date.
-    first_date = lo - lag - width + 1
-    od = counts["od"].to_numpy().astype(np.int64) - first_date
+    od = counts["od"].to_numpy().astype(np.int64) - (lo - lag - width + 1)
     levels = [grid.moving_sum(codes, od, counts["orders"].to_numpy(), width)]
-    # A defect counts on the report days of its stretch that also hold its order in the window;
-    # an order is defective on the days of the union of its stretches of every kind.
+    levels += list(_defect_levels(parts, groups, grid))
+    day = pl.Series(np.tile(np.arange(lo, hi + 1, dtype=np.int32), groups.height))
+    result = groups.select(pl.all().gather(np.repeat(np.arange(groups.height), grid.n_days)))
+    result = result.with_columns(
+        as_of=day.cast(pl.Date),
+        window_start=(day - lag - width + 1).cast(pl.Date),
+        window_end=(day - lag).cast(pl.Date),
+        **{name: pl.Series(level) for name, level in zip(COUNT_COLUMNS, levels, strict=True)},
+    )
+    return _finish(result.lazy(), keys, parts.rules).collect(engine="in-memory")
+
+
+def _defect_levels(parts: OdrParts, groups: pl.DataFrame, grid: _Grid) -> np.ndarray:
+    """Defective orders and each component, per group and report day of ``grid``.
+
+    A defect counts on the report days of its stretch that also hold its order in the window;
+    an order is defective on the days of the union of its stretches of every kind.
+    """
+    lag, width = parts.rules.lag_days, parts.rules.window_days
     column = {kind: i for i, kind in enumerate(COMPONENTS, start=1)}
     spans = (
         parts.defect_spans.lazy()
-        .join(groups.lazy().with_row_index("_g"), on=keys)
+        .join(groups.lazy().with_row_index("_g"), on=list(parts.keys))
         .select(
             pl.col("_g").cast(pl.Int64),
             order=pl.struct("account", "order_id").rank("dense").cast(pl.Int64),
@@ -618,16 +634,7 @@ def daily_path(
     run, s, e = _merge(order, s, e)
     od = od[run]
     steps.append((0, g[run], np.maximum(s, od + lag), np.minimum(e, od + lag + width - 1)))
-    levels += list(grid.levels(steps, len(COUNT_COLUMNS) - 1))
-    rows = np.repeat(np.arange(groups.height), grid.n_days)
-    day = pl.Series(np.tile(np.arange(lo, hi + 1, dtype=np.int32), groups.height))
-    result = groups.select(pl.all().gather(rows)).with_columns(
-        as_of=day.cast(pl.Date),
-        window_start=(day - lag - width + 1).cast(pl.Date),
-        window_end=(day - lag).cast(pl.Date),
-        **{name: pl.Series(level) for name, level in zip(COUNT_COLUMNS, levels, strict=True)},
-    )
-    return _finish(result.lazy(), keys, parts.rules).collect(engine="in-memory")
+    return grid.levels(steps, len(COUNT_COLUMNS) - 1)
 
 
 @dataclass(frozen=True)
