@@ -350,23 +350,12 @@ def prepare(
     with ThreadPoolExecutor(max_workers=2) as pool:
         distinct = pool.submit(_all_distinct, key)
         spans = pool.submit(_defect_spans, table, key, lf_defects, rules, keys)
-        # Two independent 64-bit hashes of the group keys other than the channel, and the
-        # channel as a bit.
-        others = [k for k in keys if k != "channel"]
-        rows = table.select(
-            group=_group_hash(others, _GROUP_SEEDS[0]),
-            check=_group_hash(others, _GROUP_SEEDS[1]),
-            afn=pl.col("channel") == "AFN",
-            mfn=pl.col("channel") == "MFN",
-            day=pl.col("order_date").to_physical(),
-        )
-        stats["bad_channel"] = stats["rows"] - rows["afn"].sum() - rows["mfn"].sum()
-        order_counts = _orders_per_day(table, rows, keys) if not stats["bad_channel"] else None
+        order_counts, channels = _orders_per_day(table, keys)
+        stats["bad_channel"] = int((~channels.is_in(CHANNELS)).sum())
         # (a duplicate: check_order_values counts them exactly and names some)
         stats["distinct"] = stats["rows"] - (not distinct.result())
         check_order_values(lf_orders, stats)
         defect_spans = spans.result()
-    assert order_counts is not None  # a bad channel raised above
     return OdrParts(tuple(keys), order_counts, defect_spans, rules)
 
 
@@ -401,61 +390,64 @@ def _group_hash(keys: Sequence[str], seed: int) -> pl.Expr:
     )
 
 
-def _orders_per_day(table: pl.DataFrame, rows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """``OdrParts.order_counts``: orders per group and order date, sorted by keys and date.
+def _orders_per_day(table: pl.DataFrame, keys: list[str]) -> tuple[pl.DataFrame, pl.Series]:
+    """``OdrParts.order_counts`` (orders per group and order date, sorted by keys and date),
+    and the channels of all orders, cancelled or not (for the value checks).
 
-    Groups are numbered by their hash and channel bit and counted with ``np.bincount`` into a
-    dense grid of groups x order dates: on 10 million orders a fraction of the CPU time of a
-    polars ``group_by`` on the text keys. When the grid would be too large, or two groups
-    share a hash, an exact ``group_by`` counts instead.
+    Groups are numbered by a hash of their keys and counted with ``np.bincount`` into a dense
+    grid of groups x order dates: on 10 million orders a fraction of the CPU time of a polars
+    ``group_by`` on the text keys. When the grid would be too large, or two groups share a
+    hash, an exact ``group_by`` counts instead.
     """
+    rows = table.select(
+        group=_group_hash(keys, _GROUP_SEEDS[0]), check=_group_hash(keys, _GROUP_SEEDS[1])
+    )
     kept = ~table["_cancelled"] if "_cancelled" in table.columns else None
-    counted = _order_grid(rows, kept) if table.height else None
+    counted = _order_grid(rows, table["order_date"], kept) if table.height else None
     if counted is not None:
         grid, first, d0 = counted
-        others = [key for key in keys if key != "channel"]
-        channel = pl.Series(CHANNELS * first.size)
-        groups = table.select(pl.col(others).gather(np.repeat(first, len(CHANNELS)))).select(
-            *[pl.lit(channel).alias(key) if key == "channel" else key for key in keys]
-        )
+        groups = table.select(pl.col(keys).gather(first))
         order = groups.with_row_index("_i").sort(keys)["_i"].to_numpy()
         grid = grid[order]
         g, d = np.nonzero(grid)
-        return groups.select(pl.all().gather(order[g])).with_columns(
+        counts = groups.select(pl.all().gather(order[g])).with_columns(
             order_date=pl.Series(d + d0, dtype=pl.Int32).cast(pl.Date),
             orders=pl.Series(grid[g, d], dtype=pl.Int64),
         )
-    rest = table if kept is None else table.filter(kept)
-    return (
-        rest.lazy()
-        .group_by(*keys, "order_date")
+        return counts, groups["channel"]
+    flag = ["_cancelled"] if kept is not None else []
+    grouped = (
+        table.lazy()
+        .group_by(*keys, "order_date", *flag)
         .agg(orders=pl.len().cast(pl.Int64))
-        .sort(*keys, "order_date")
-        .collect(engine="in-memory")
+        .collect(engine="streaming")
     )
+    counts = grouped.filter(~pl.col("_cancelled")) if flag else grouped
+    return counts.drop(flag).sort(*keys, "order_date"), grouped["channel"].unique()
 
 
 def _order_grid(
-    rows: pl.DataFrame, kept: pl.Series | None
+    rows: pl.DataFrame, dates: pl.Series, kept: pl.Series | None
 ) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """Orders per (group, channel) and order date, as a dense grid.
+    """Orders per group and order date, as a dense grid.
 
-    ``rows`` holds per order the two group hashes ``group`` and ``check``, the ``mfn`` bit
-    and the order date's day number ``day``; ``kept`` marks the orders to count (all when
-    None). Returns the grid (one row per hashed group and channel, AFN first; one column per
-    day from the first day on), the first row of each hashed group, and the first day; or
-    None when the grid would be too large, or when ``check`` differs within a group (two
-    different keys would have to collide in both 64-bit hashes to be merged).
+    ``rows`` holds per order two independent 64-bit hashes of its group keys: ``group``
+    numbers the groups, and ``check`` must then be the same on every order of a group, so
+    two different keys are only merged if both hashes collide. ``dates`` are the order
+    dates; ``kept`` marks the orders to count (all when None). Returns the grid (a row per
+    group, in order of first appearance; a column per day from the first order date on),
+    each group's first row, and the first day as a day number; or None when the grid would
+    be too large or two groups' hashes collide.
 
     Works through the rows a chunk at a time: a fresh 80 MB temporary costs more in page
     faults than the arithmetic on it, while a chunk's temporaries stay in cache.
     """
     group = rows["group"]
     first = group.arg_unique()
-    day = rows["day"]
+    day = dates.to_physical()
     d0, d1 = int(day.min()), int(day.max())  # type: ignore[arg-type]
     n_days = d1 - d0 + 1
-    size = len(CHANNELS) * first.len() * n_days
+    size = first.len() * n_days
     window = _slot_window(group.gather(first).to_numpy())
     if window is None or size > _MAX_CELLS:
         return None
@@ -463,10 +455,10 @@ def _order_grid(
     mask = np.uint64((1 << bits) - 1)
     expected = np.zeros(1 << bits, dtype=np.uint64)
     expected[slot] = rows["check"].gather(first).to_numpy()
-    base = np.zeros(1 << bits, dtype=np.int64)  # cell of the group's AFN orders on day 0
-    base[slot] = np.arange(first.len(), dtype=np.int64) * len(CHANNELS) * n_days - d0
+    base = np.zeros(1 << bits, dtype=np.int64)  # cell of the group's day 0
+    base[slot] = np.arange(first.len(), dtype=np.int64) * n_days - d0
     grid = np.zeros(size, dtype=np.int64)
-    frame = rows if kept is None else rows.with_columns(kept=kept)
+    frame = rows.with_columns(day=day, **({} if kept is None else {"kept": kept}))
     # Cells gather in a buffer of about a million, then go to bincount together (a bincount
     # per chunk would spend more time clearing its output than counting).
     buffer, filled = np.empty(1 << 20, dtype=np.int64), 0
@@ -478,7 +470,6 @@ def _order_grid(
             return None
         cells = base[slots]
         cells += part["day"].to_numpy()
-        cells += part["mfn"].to_numpy() * n_days  # MFN is the second channel
         if kept is not None:
             cells = cells[part["kept"].to_numpy()]
         if filled + cells.size > buffer.size:

@@ -520,21 +520,19 @@ def test_group_hashes_must_agree_within_a_group() -> None:
         {
             "group": pl.Series([7, 7, 9], dtype=pl.UInt64),
             "check": pl.Series([1, 1, 5], dtype=pl.UInt64),
-            "mfn": [False, True, False],
-            "day": pl.Series([19000, 19001, 19000], dtype=pl.Int32),
         }
     )
-    counted = engine._order_grid(rows, None)
+    dates = pl.Series([D(2022, 1, 8), D(2022, 1, 9), D(2022, 1, 8)])  # day numbers 19000, 19001
+    counted = engine._order_grid(rows, dates, None)
     assert counted is not None
     grid, first, d0 = counted
     assert (first.tolist(), d0) == ([0, 2], 19000)
-    # rows: (group 7 AFN, group 7 MFN, group 9 AFN, group 9 MFN); columns: days 19000, 19001
-    assert grid.tolist() == [[1, 0], [0, 1], [1, 0], [0, 0]]
-    kept = engine._order_grid(rows, pl.Series([True, False, True]))
+    assert grid.tolist() == [[1, 1], [1, 0]]  # a row per group (7, 9); a column per day
+    kept = engine._order_grid(rows, dates, pl.Series([True, False, True]))
     assert kept is not None
-    assert kept[0].tolist() == [[1, 0], [0, 0], [1, 0], [0, 0]]
+    assert kept[0].tolist() == [[1, 0], [1, 0]]
     collided = rows.with_columns(check=pl.Series([1, 2, 5], dtype=pl.UInt64))
-    assert engine._order_grid(collided, None) is None  # then prepare() counts by the exact keys
+    assert engine._order_grid(collided, dates, None) is None  # then prepare() groups exactly
 
 
 def test_slot_window_tells_every_value_apart() -> None:
