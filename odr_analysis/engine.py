@@ -17,6 +17,14 @@ How a report date sees the data (defaults of :class:`~odr_analysis.rules.OdrRule
 ``odr_daily`` does not loop over days: every order is in the window of the report dates
 ``[order_date + lag, order_date + lag + window - 1]`` and every counted defect state covers an
 interval of report dates, so each daily count is a running sum of +1/-1 steps at interval edges.
+
+It is :func:`prepare` (one pass over the orders) then :func:`daily_path` (small frames only).
+``prepare`` computes a 64-bit hash of each order's key and two of its group keys, then, side by
+side on the available cores: sorts the key hashes on one thread to prove the key unique; picks
+out the ~1% of orders that have defects with one ``is_in`` probe each and joins those on the
+key itself; and counts orders per group and order date with ``np.bincount`` into a dense grid
+(the groups numbered by their hash, checked by the second hash, with an exact ``group_by`` as
+the fallback). On 10 million orders and 2 cores that is about 0.4 s; see ``benchmarks/``.
 """
 
 from __future__ import annotations
