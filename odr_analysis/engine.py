@@ -287,33 +287,6 @@ def _same_order_as(offset: int) -> pl.Expr:
     ).fill_null(False)
 
 
-def _union(spans: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
-    """Merge the overlapping intervals of each order into runs (kind ``defective``).
-
-    Sorted by order and start, a new run begins where an interval starts after every earlier
-    interval of the same order has ended. The running maximum of the ends within each order is
-    a global running maximum of ``order number * 2**31 + end`` (each order's values exceed all
-    earlier orders'), minus the offset.
-    """
-    offset = pl.col("_order") * 2**31
-    return (
-        spans.sort(*_KEY, "s")
-        .with_columns(_new=~_same_order_as(1))
-        .with_columns(_order=pl.col("_new").cum_sum().cast(pl.Int64))
-        .with_columns(
-            reach=pl.when(~pl.col("_new")).then((offset + pl.col("e")).cum_max().shift(1) - offset)
-        )
-        .with_columns(run=(pl.col("reach").is_null() | (pl.col("s") > pl.col("reach"))).cum_sum())
-        .group_by("run")
-        .agg(
-            *[pl.col(c).first() for c in (*keys, "account", "order_id", "od")],
-            pl.col("s").min(),
-            pl.col("e").max(),
-        )
-        .select(*keys, "account", "order_id", kind=pl.lit("defective"), od="od", s="s", e="e")
-    )
-
-
 @dataclass(frozen=True)
 class OdrParts:
     """The two small frames every daily ODR path is built from; see :func:`prepare`.
