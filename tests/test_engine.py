@@ -535,6 +535,36 @@ def test_group_hashes_must_agree_within_a_group() -> None:
     assert engine._order_grid(collided, dates, None) is None  # then prepare() groups exactly
 
 
+def test_many_groups_and_a_long_date_range_are_counted_exactly() -> None:
+    """Past what the hash grid holds (about 2,900 groups, or 2**26 group-days), prepare()
+    groups by the keys themselves; the answer is the same."""
+
+    def accounts(n: int, days: list[dt.date]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "account": [f"acct-{i}" for i in range(n)],
+                "marketplace": "Amazon.com",
+                "order_id": "o1",
+                "order_date": [days[i % len(days)] for i in range(n)],
+                "channel": "AFN",
+            }
+        )
+
+    many = accounts(3000, [D(2024, 1, 2)])
+    wide = accounts(1600, [D(1900, 1, 1), D(2024, 1, 2)])  # 1,600 groups x 45,000 days
+    for orders in (many, wide):
+        hashes = orders.select(
+            group=engine._group_hash(["account"], 1), check=engine._group_hash(["account"], 2)
+        )
+        assert engine._order_grid(hashes, orders["order_date"], None) is None
+        daily = odr_daily(orders, empty_defects(), start="2024-01-28", end="2024-01-28")
+        assert_frame_equal(daily, odr(orders, empty_defects(), as_of="2024-01-28"))
+        assert (
+            daily["order_count"].sum()
+            == orders.filter(pl.col("order_date").dt.year() == 2024).height
+        )
+
+
 def test_slot_window_tells_every_value_apart() -> None:
     values = np.random.default_rng(3).integers(0, 2**63, size=500, dtype=np.int64).astype(np.uint64)
     shift, bits, slot = engine._slot_window(values)
