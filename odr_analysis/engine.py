@@ -180,7 +180,7 @@ def odr(
 
     Every group present in ``orders`` gets a row; ``odr`` and ``meets_target`` are null when
     the window holds no order. ``by`` adds grouping columns of ``orders`` (e.g. ``is_business``
-    for the B2B view). Input frames are not modified.
+    for the B2B view; a null in one is an error). Input frames are not modified.
 
     Examples
     --------
@@ -291,10 +291,11 @@ def _same_order_as(offset: int) -> pl.Expr:
 class OdrParts:
     """The two small frames every daily ODR path is built from; see :func:`prepare`.
 
-    ``order_counts``: one row per group and order date with the number of orders (``orders``).
-    ``defect_spans``: one row per order, kind and counted stretch, with the order's group keys,
-    ``order_date``, and the report dates ``counted_from`` .. ``counted_until`` (inclusive; null
-    = for good) on which that defect counts. Building these is the one pass over all orders;
+    ``order_counts``: one row per group and order date with the number of orders (``orders``),
+    sorted by group and date. ``defect_spans``: one row per order, kind and counted stretch,
+    with the order's group keys, ``order_date``, and the report dates ``counted_from`` ..
+    ``counted_until`` (inclusive; null = for good) on which that defect counts, in the order of
+    the orders frame (then kind and start). Building these is the one pass over all orders;
     a what-if edits them (drop spans, add orders) and calls :func:`daily_path`, which is fast.
     """
 
