@@ -1113,19 +1113,8 @@ def p_chart(
     light band. One panel per channel.
     """
     function = "p_chart"
-    need = (
-        "channel",
-        "cohort_start",
-        "orders",
-        "defective_orders",
-        "rate",
-        "center",
-        "lower",
-        "upper",
-        "mature",
-        "flag",
-    )
-    frame = _frame(unusual, function, "unusual", need)
+    shown = ("orders", "defective_orders", "rate", "center", "lower", "upper", "mature")
+    frame = _frame(unusual, function, "unusual", ("channel", "cohort_start", *shown, "flag"))
     if frame.is_empty():
         return _empty(title, "No order days to show")
     _one_account(frame, function)
@@ -1139,19 +1128,9 @@ def p_chart(
         .then(pl.lit("Too recent: still collecting defects"))
         .otherwise(pl.lit("Within the limits"))
     )
-    frame = frame.select(
-        "channel",
-        "cohort_start",
-        *extra,
-        "orders",
-        "defective_orders",
-        "rate",
-        "center",
-        "lower",
-        "upper",
-        "mature",
-        state=state,
-    ).sort("channel", "cohort_start")
+    frame = frame.select("channel", "cohort_start", *extra, *shown, state=state).sort(
+        "channel", "cohort_start"
+    )
     if "cohort_end" not in frame.columns:
         frame = frame.with_columns(cohort_end=pl.col("cohort_start"))
     immature = (

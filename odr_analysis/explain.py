@@ -49,7 +49,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from odr_analysis.engine import OdrParts, prepare
-from odr_analysis.rules import OdrRules, to_date
+from odr_analysis.rules import OdrRules, day_number, to_date
 from odr_analysis.schema import Frame
 
 __all__ = [
@@ -89,7 +89,6 @@ EXPLAIN_COLUMNS: tuple[str, ...] = (
     "reason",
     "message",
 )
-_EPOCH = dt.date(1970, 1, 1)
 # Step indices, in the order of PARTS; a set of applied steps is a 4-bit mask.
 _ND, _DL, _NO, _CL = range(4)
 
@@ -147,7 +146,7 @@ def explain_change_from_parts(
     first, last = to_date(start, "start"), to_date(end, "end")
     _check_order(first, last)
     pairs = pl.LazyFrame(
-        {"s": [_day(first)], "e": [_day(last)]}, schema={"s": pl.Int32, "e": pl.Int32}
+        {"s": [day_number(first)], "e": [day_number(last)]}, schema={"s": pl.Int32, "e": pl.Int32}
     )
     return _explain(parts, pairs)
 
@@ -180,7 +179,7 @@ def explain_daily_from_parts(
     """:func:`explain_daily` from :class:`~odr_analysis.engine.OdrParts`."""
     first, last = to_date(start, "start"), to_date(end, "end")
     _check_order(first, last)
-    ends = pl.int_range(_day(first) + 1, _day(last) + 1, dtype=pl.Int32, eager=True)
+    ends = pl.int_range(day_number(first) + 1, day_number(last) + 1, dtype=pl.Int32, eager=True)
     pairs = pl.LazyFrame({"e": ends}).select(s=pl.col("e") - 1, e="e")
     return _explain(parts, pairs, consecutive=True)
 
@@ -188,10 +187,6 @@ def explain_daily_from_parts(
 def _check_order(first: dt.date, last: dt.date) -> None:
     if last < first:
         raise ValueError(f"end ({last}) is before start ({first}); pass the earlier date first")
-
-
-def _day(day: dt.date) -> int:
-    return (day - _EPOCH).days
 
 
 # --- counts per group and pair of report dates --------------------------------------------------

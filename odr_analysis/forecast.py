@@ -58,7 +58,7 @@ import numpy as np
 import polars as pl
 
 from odr_analysis.engine import GROUP_KEYS, OdrParts, prepare
-from odr_analysis.rules import OdrRules, to_date
+from odr_analysis.rules import OdrRules, day_number, to_date
 from odr_analysis.schema import Frame, empty_defects
 
 __all__ = [
@@ -405,7 +405,7 @@ def _order_arrays(
 
 def _base(parts: OdrParts, as_of: dt.date, lookback: int) -> _Base:
     keys = list(parts.keys)
-    day0 = _day_number(as_of)
+    day0 = day_number(as_of)
     indexed_df, orders, first = _order_arrays(parts, day0, lookback)
     day = pl.lit(as_of)
     spans_df = (
@@ -449,10 +449,6 @@ def _base(parts: OdrParts, as_of: dt.date, lookback: int) -> _Base:
 
 def _lookback(rules: OdrRules, *extra: int) -> int:
     return max(MATURED_MIN_AGE + MATURED_DAYS - 1, rules.lag_days + rules.window_days - 1, *extra)
-
-
-def _day_number(day: dt.date) -> int:
-    return (day - dt.date(1970, 1, 1)).days
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1495,7 +1491,7 @@ def project(
     ]
     daily = pl.DataFrame(keys).hstack(
         [
-            pl.Series("as_of", np.tile(_day_number(day) + np.arange(1, horizon + 1), base.size))
+            pl.Series("as_of", np.tile(day_number(day) + np.arange(1, horizon + 1), base.size))
             .cast(pl.Int32)
             .cast(pl.Date),
             pl.Series("order_count", path.order_count.ravel(), dtype=pl.Int64),

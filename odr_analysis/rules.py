@@ -140,6 +140,15 @@ class OdrRules:
         return rate < self.target
 
 
+def day_number(day: dt.date) -> int:
+    """Days since 1970-01-01: the integer polars stores for a ``Date``.
+
+    >>> day_number(dt.date(2022, 1, 8))
+    19000
+    """
+    return (day - dt.date(1970, 1, 1)).days
+
+
 def to_date(value: dt.date | str, name: str) -> dt.date:
     """Accept a ``datetime.date`` or an ISO ``YYYY-MM-DD`` string; reject anything else clearly."""
     if isinstance(value, dt.datetime):

@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 
 from odr_analysis.engine import ODR_COLUMNS, OdrParts, prepare
-from odr_analysis.rules import OdrRules, to_date
+from odr_analysis.rules import OdrRules, day_number, to_date
 from odr_analysis.schema import KINDS, Frame, validate_defects
 
 __all__ = [
@@ -56,7 +56,6 @@ __all__ = [
 APPEALABLE_CLAIM_STATUSES: frozenset[str] = frozenset({"pending", "granted"})
 
 _OPEN = 2**30  # an open-ended stretch of report days, as a day number (as in the engine)
-_EPOCH = dt.date(1970, 1, 1)
 _KEY = ["account", "order_id"]
 _KIND_CODE = {kind: 1 << i for i, kind in enumerate(KINDS)}  # one bit per kind
 
@@ -176,7 +175,7 @@ def _known_path(
     m = np.concatenate(
         [np.zeros(counts.height, np.int64), np.ones(per_order.height, np.int64), kind]
     )
-    size, first = groups.height, (start - _EPOCH).days
+    size, first = groups.height, day_number(start)
     days = (end - start).days + 1
     # in the window of report days od + lag .. od + lag + width - 1, counted from `began` on
     a = np.clip(np.maximum(od + lag, began) - first, 0, days)
@@ -1126,7 +1125,8 @@ def removal_ranking(
     horizon = _check_horizon(horizon, minimum=0)
     keys = list(parts.keys)
     lag, width, target = rules.lag_days, rules.window_days, rules.target
-    lo, hi = (day - _EPOCH).days, (day - _EPOCH).days + horizon
+    lo = day_number(day)
+    hi = lo + horizon
     known = known_on(parts, as_of=day)
     extra, _ = _future_orders(known, as_of=day, horizon=horizon, daily_orders=daily_orders)
     base = _known_path(known, start=day, end=day + _days(horizon), extra_orders=extra)

@@ -11,6 +11,7 @@ from unittest import mock
 import numpy as np
 import polars as pl
 import pytest
+from builders import make_defects, make_orders
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -27,24 +28,6 @@ from odr_analysis.schema import (
 )
 
 D = dt.date
-
-
-def make_orders(
-    n: int, day: dt.date, *, channel: str = "MFN", account: str = "acme"
-) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "account": account,
-            "marketplace": "Amazon.com",
-            "order_id": [f"{account}-{i}" for i in range(n)],
-            "order_date": day,
-            "channel": channel,
-        }
-    )
-
-
-def make_defects(rows: list[tuple[str, str, str, dt.date, str, int | None]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=DEFECTS_SCHEMA, orient="row")
 
 
 def only_row(frame: pl.DataFrame) -> dict[str, Any]:

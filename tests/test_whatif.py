@@ -9,13 +9,14 @@ from typing import Any
 
 import polars as pl
 import pytest
+from builders import make_defects, make_orders
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from odr_analysis.engine import ODR_COLUMNS, odr, odr_daily, prepare
 from odr_analysis.rules import OdrRules
-from odr_analysis.schema import DEFECTS_SCHEMA, ORDERS_SCHEMA, STATUSES, empty_defects, empty_orders
+from odr_analysis.schema import ORDERS_SCHEMA, STATUSES, empty_defects, empty_orders
 from odr_analysis.whatif import (
     APPEALABLE_CLAIM_STATUSES,
     Removal,
@@ -30,25 +31,6 @@ from odr_analysis.whatif import (
 D = dt.date
 DAY = dt.timedelta(days=1)
 KEYS = ["account", "marketplace", "channel"]
-
-
-def make_orders(
-    n: int, day: dt.date, *, channel: str = "MFN", account: str = "acme", prefix: str = ""
-) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "account": account,
-            "marketplace": "Amazon.com",
-            "order_id": [f"{prefix or account}-{i}" for i in range(n)],
-            "order_date": day,
-            "channel": channel,
-        },
-        schema=ORDERS_SCHEMA,
-    )
-
-
-def make_defects(rows: list[tuple[str, str, str, dt.date, str, int | None]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=DEFECTS_SCHEMA, orient="row")
 
 
 def claim(order_id: str, day: dt.date, status: str = "granted", account: str = "acme") -> tuple:
