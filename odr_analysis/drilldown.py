@@ -183,7 +183,7 @@ def defect_breakdown(
 ) -> pl.DataFrame:
     """Defective orders per SKU, ASIN, ship service level or ship country in the current window.
 
-    ``source`` is an :class:`~odr_analysis.loader.Account` or a tuple ``(orders, defects)`` /
+    ``source`` is an :class:`~odr_analysis.readers.Account` or a tuple ``(orders, defects)`` /
     ``(orders, defects, items)``; ``by="sku"`` and ``by="asin"`` need the items (the All Orders
     report's item rows: ``account``, ``order_id``, ``sku``, ``asin``, ``product_name``).
 

@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from odr_analysis.engine import counted_defects, odr
-from odr_analysis.health_report import MARKETPLACES
+from odr_analysis.readers.health import MARKETPLACES
 from odr_analysis.rules import OdrRules
 from odr_analysis.schema import empty_defects
 

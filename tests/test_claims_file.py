@@ -1,4 +1,4 @@
-"""The claims-and-chargebacks log reader (odr_analysis.claims_file)."""
+"""The claims-and-chargebacks log reader (odr_analysis.readers.claims)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from odr_analysis.claims_file import (
+from odr_analysis.readers.claims import (
     CHARGEBACK_STATUS_WORDINGS,
     CLAIM_STATUS_WORDINGS,
     TYPE_WORDINGS,
     read_claims_file,
 )
-from odr_analysis.orders_report import ReportFormatError
+from odr_analysis.readers.orders import ReportFormatError
 from odr_analysis.schema import STATUSES
 
 HEADER = "order-id,type,date,status,amount,currency,notes"

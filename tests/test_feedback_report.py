@@ -1,4 +1,4 @@
-"""The seller feedback report reader (odr_analysis.feedback_report)."""
+"""The seller feedback report reader (odr_analysis.readers.feedback)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from odr_analysis.feedback_report import (
+from odr_analysis.readers.feedback import (
     date_format_for,
     parse_feedback_date,
     read_feedback_file,
 )
-from odr_analysis.health_report import MARKETPLACES, feedback_date_format
-from odr_analysis.orders_report import ReportFormatError
+from odr_analysis.readers.health import MARKETPLACES, feedback_date_format
+from odr_analysis.readers.orders import ReportFormatError
 from odr_analysis.schema import OdrInputError
 
 HEADER = ["Date", "Rating", "Comments", "Your Response", "Order ID", "Rater Email"]

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from odr_analysis.health_report import (
+from odr_analysis.readers.health import (
     HEALTH_ODR_SCHEMA,
     MARKETPLACES,
     METRICS_SCHEMA,

@@ -1,4 +1,4 @@
-"""One folder = one account (odr_analysis.loader), on the fixtures in tests/fixtures/readers/."""
+"""One folder = one account (odr_analysis.readers.account), on tests/fixtures/readers/."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import polars as pl
 import pytest
 
 from odr_analysis.engine import odr
-from odr_analysis.health_report import HEALTH_ODR_SCHEMA
-from odr_analysis.loader import (
+from odr_analysis.readers.account import (
     ACCOUNT_REJECTS_SCHEMA,
     HEALTH_SCHEMA,
     INGEST_SCHEMA,
@@ -20,7 +19,8 @@ from odr_analysis.loader import (
     load_account,
     load_portfolio,
 )
-from odr_analysis.orders_report import ITEMS_SCHEMA, ORDERS_FRAME_SCHEMA, ReportFormatError
+from odr_analysis.readers.health import HEALTH_ODR_SCHEMA
+from odr_analysis.readers.orders import ITEMS_SCHEMA, ORDERS_FRAME_SCHEMA, ReportFormatError
 from odr_analysis.schema import OdrInputError, validate_defects, validate_orders
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readers"

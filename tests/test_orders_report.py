@@ -1,4 +1,4 @@
-"""The All Orders report reader and the shared delimited-text layer (odr_analysis.orders_report)."""
+"""The All Orders report reader and the shared delimited-text layer (readers.orders)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from odr_analysis.orders_report import (
+from odr_analysis.readers.orders import (
     MCF_REASON,
     ORDERS_SPEC,
     ReportFormatError,

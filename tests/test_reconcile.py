@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from odr_analysis import sample
-from odr_analysis.health_report import (
+from odr_analysis.readers.health import (
     parse_account_health,
     rate_tolerance,
     read_account_health,
@@ -306,7 +306,7 @@ def test_sample_truth_missing_holiday_feedback() -> None:
 
 
 def test_dropped_orders_file_is_explained(tmp_path: Path) -> None:
-    from odr_analysis.loader import load_account
+    from odr_analysis.readers.account import load_account
 
     folder = tmp_path / "summit-outdoor"
     shutil.copytree(SAMPLE / "summit-outdoor", folder)

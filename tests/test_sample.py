@@ -12,7 +12,7 @@ import pytest
 
 from odr_analysis import sample
 from odr_analysis.engine import odr, odr_daily
-from odr_analysis.health_report import read_account_health
+from odr_analysis.readers.health import read_account_health
 from odr_analysis.reconcile import reconcile
 from odr_analysis.schema import STATUSES
 
@@ -30,7 +30,7 @@ def truth() -> dict[str, sample.Truth]:
 
 @cache
 def account(name: str):  # type: ignore[no-untyped-def]
-    from odr_analysis.loader import load_account
+    from odr_analysis.readers.account import load_account
 
     return load_account(SAMPLE / name)
 

@@ -45,10 +45,10 @@ from typing import Final
 
 import polars as pl
 
-from odr_analysis.claims_file import read_claims_file
-from odr_analysis.feedback_report import FEEDBACK_SCHEMA, date_format_for, read_feedback_file
-from odr_analysis.health_report import HEALTH_ODR_SCHEMA, read_account_health
-from odr_analysis.orders_report import (
+from odr_analysis.readers.claims import read_claims_file
+from odr_analysis.readers.feedback import FEEDBACK_SCHEMA, date_format_for, read_feedback_file
+from odr_analysis.readers.health import HEALTH_ODR_SCHEMA, read_account_health
+from odr_analysis.readers.orders import (
     MCF_REASON,
     REJECTS_SCHEMA,
     FileRead,
@@ -220,7 +220,7 @@ def load_account(path: str | Path, *, marketplace: str | None = None) -> Account
     ------
     OdrInputError
         For a folder that does not exist or holds no files, and (as
-        :class:`~odr_analysis.orders_report.ReportFormatError`) for a file that is not one of
+        :class:`~odr_analysis.readers.orders.ReportFormatError`) for a file that is not one of
         :data:`FORMATS`, is empty, is not UTF-8, lacks a required column, is cut off mid-row
         or has the wrong separator; each message names the file and says what was expected.
     """

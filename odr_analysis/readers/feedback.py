@@ -27,8 +27,8 @@ from typing import Final
 
 import polars as pl
 
-from odr_analysis.health_report import feedback_date_format, marketplace_name
-from odr_analysis.orders_report import (
+from odr_analysis.readers.health import feedback_date_format, marketplace_name
+from odr_analysis.readers.orders import (
     Check,
     FileRead,
     ReportFormatError,
@@ -199,7 +199,7 @@ def read_feedback_file(
 
     ``rows`` has the columns of :data:`FEEDBACK_SCHEMA` but ``account``. Rejected: an empty
     ``Order ID``, a ``Date`` invalid in ``date_format``, a ``Rating`` that is not 1-5, an unknown
-    ``Status``. Raises :class:`~odr_analysis.orders_report.ReportFormatError` when most dates are
+    ``Status``. Raises :class:`~odr_analysis.readers.orders.ReportFormatError` when most dates are
     invalid in ``date_format`` (the marketplace is probably wrong).
     """
     raw = read_table(path, FEEDBACK_SPEC, file=file)

@@ -25,8 +25,8 @@ in the rejects table with the file, the physical line number (header = line 1) a
 A file that is not such a report at all raises :class:`ReportFormatError` naming the file.
 
 The shared layer (:class:`TableSpec`, :func:`read_table`, :class:`ReportFormatError`,
-:data:`REJECTS_SCHEMA`) is used by :mod:`odr_analysis.feedback_report` and
-:mod:`odr_analysis.claims_file` too.
+:data:`REJECTS_SCHEMA`) is used by :mod:`odr_analysis.readers.feedback` and
+:mod:`odr_analysis.readers.claims` too.
 """
 
 from __future__ import annotations

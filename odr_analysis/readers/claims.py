@@ -24,7 +24,7 @@ from typing import Final
 
 import polars as pl
 
-from odr_analysis.orders_report import (
+from odr_analysis.readers.orders import (
     Check,
     FileRead,
     ReportFormatError,
@@ -149,7 +149,7 @@ def read_claims_file(path: str | Path, *, file: str | None = None) -> FileRead:
     ``rows``: ``order_id``, ``kind`` (``a_to_z_claim``/``chargeback``), ``event_date``,
     ``status`` (canonical), ``file``, ``line``. Rejected: an empty order id, an unknown type, a
     date that is not ``YYYY-MM-DD``, a status wording not accepted for the type. Raises
-    :class:`~odr_analysis.orders_report.ReportFormatError` when most dates are unreadable (a
+    :class:`~odr_analysis.readers.orders.ReportFormatError` when most dates are unreadable (a
     spreadsheet reformatted them).
     """
     raw = read_table(path, CLAIMS_SPEC, file=file)
