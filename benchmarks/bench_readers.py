@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from odr_analysis.readers.account import load_account
+from odr_analysis.readers import load_account
 
 OUT = Path(__file__).resolve().parent / "out"
 HEADER = [

@@ -20,8 +20,7 @@ from odr_analysis.engine import (
 )
 from odr_analysis.explain import explain_change, explain_daily
 from odr_analysis.forecast import Assumptions, Projection, maturity, project
-from odr_analysis.readers.account import Account, load_account, load_portfolio
-from odr_analysis.readers.health import read_account_health
+from odr_analysis.readers import Account, load_account, load_portfolio, read_account_health
 from odr_analysis.reconcile import reconcile
 from odr_analysis.rules import OdrRules, Window
 from odr_analysis.schema import OdrInputError, validate_defects, validate_orders

@@ -24,7 +24,7 @@ from typing import Final, Protocol
 import altair as alt
 import polars as pl
 
-from odr_analysis.readers.account import Account, detect_format, load_account, load_portfolio
+from odr_analysis.readers import Account, detect_format, load_account, load_portfolio
 from odr_analysis.rules import OdrRules, to_date
 
 __all__ = [
@@ -85,7 +85,7 @@ def load(data_dir: str | Path, account: str | None = None) -> Account:
 
 
 class Frames(Protocol):
-    """What :func:`default_report_date` reads: an :class:`~odr_analysis.readers.account.Account`."""
+    """What :func:`default_report_date` reads: an :class:`~odr_analysis.readers.Account`."""
 
     @property
     def name(self) -> str: ...

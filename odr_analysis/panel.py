@@ -259,7 +259,7 @@ def _svg(chart: alt.TopLevelMixin) -> str:
 
 
 class _Data:
-    """The frames behind the panel (an :class:`~odr_analysis.readers.account.Account` or a pair)."""
+    """The frames behind the panel (an :class:`~odr_analysis.readers.Account` or a pair)."""
 
     def __init__(self, data: Any) -> None:
         if isinstance(data, tuple) and len(data) == 2:
@@ -270,7 +270,7 @@ class _Data:
             health = getattr(data, "health", None)
         else:
             raise TypeError(
-                "WhatIfPanel needs an Account (from odr_analysis.readers.account) or a pair "
+                "WhatIfPanel needs an Account (from odr_analysis.readers) or a pair "
                 f"(orders, defects), got {type(data).__name__}"
             )
         self.orders: pl.DataFrame = validate_orders(orders).collect()
@@ -285,7 +285,7 @@ class WhatIfPanel(widgets.VBox):
     Parameters
     ----------
     data
-        An :class:`~odr_analysis.readers.account.Account` (one account or a whole portfolio from
+        An :class:`~odr_analysis.readers.Account` (one account or a whole portfolio from
         ``load_portfolio``) or a pair ``(orders, defects)`` of canonical frames.
     as_of
         The report date ("today"); default: the latest day the data covers

@@ -1,7 +1,7 @@
 """Why does my number differ from Amazon's? Our ODR and Amazon's, side by side, per component.
 
 :func:`reconcile` takes Amazon's account-health report (``Account.health``, or a
-:class:`~odr_analysis.readers.health.HealthReport`) and recomputes, for each of its rows, our
+:class:`~odr_analysis.readers.HealthReport`) and recomputes, for each of its rows, our
 figure from the order-level files for exactly the same window and channel: the report's own
 ``window_start``..``window_end``, with the defects Amazon could know on the report date
 (``window_end + lag_days`` unless ``as_of`` is given). Each count is shown as ours, Amazon's and
@@ -19,7 +19,7 @@ from typing import Final
 import polars as pl
 
 from odr_analysis.engine import counted_defects, odr
-from odr_analysis.readers.health import HealthReport
+from odr_analysis.readers import HealthReport
 from odr_analysis.rules import OdrRules, to_date
 from odr_analysis.schema import Frame, OdrInputError, validate_orders
 

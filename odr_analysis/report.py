@@ -55,7 +55,7 @@ from odr_analysis.forecast import Assumptions, Projection, maturity, project
 from odr_analysis.htmlsafe import Column, csv_text, escape, script_json, table
 from odr_analysis.notebook import history_start, load
 from odr_analysis.notebook import report_date as resolve_report_date
-from odr_analysis.readers.account import Account, detect_format
+from odr_analysis.readers import Account, detect_format
 from odr_analysis.reconcile import reconcile
 from odr_analysis.rules import OdrRules, to_date
 from odr_analysis.stats import with_intervals

@@ -1,6 +1,6 @@
-"""Every policy number of Amazon's Order Defect Rate, in one frozen dataclass.
+"""Every policy number of Amazon's Order Defect Rate, in one frozen dataclass, and its windows.
 
-Sources for each default: ``shared/research/odr-domain.md`` (sections 1, 2, 6 and 7).
+Each default, with the Amazon text it comes from, is in ``docs/rules.md``.
 A what-if is a :func:`dataclasses.replace` of the rules, never a mutation::
 
     >>> from dataclasses import replace
@@ -14,8 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-__all__ = ["OdrRules", "Window"]
+import numpy as np
+import polars as pl
+
+__all__ = ["OdrRules", "Window", "day_number", "from_day_number", "to_date"]
+
+#: A day number (days since 1970-01-01) or many: an int, a numpy array or a polars expression.
+Days = TypeVar("Days", int, np.ndarray, pl.Expr)
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,29 @@ class OdrRules:
             frozenset(s.lower() for s in self.cancelled_order_statuses),
         )
 
+    # -- the window arithmetic: the only place that adds lag and window to a day -----------------
+
+    def order_days(self, report_day: Days) -> tuple[Days, Days]:
+        """The first and last order day in the window of ``report_day`` (day numbers, inclusive).
+
+        Works on an int, a numpy array or a polars expression of day numbers alike.
+
+        >>> OdrRules().order_days(100)
+        (27, 86)
+        """
+        return report_day - (self.lag_days + self.window_days - 1), report_day - self.lag_days
+
+    def report_days(self, order_day: Days) -> tuple[Days, Days]:
+        """The first and last report day whose window holds an order of ``order_day`` (inclusive).
+
+        The inverse of :meth:`order_days`: an order of day 0 is in the windows of report days
+        14 .. 73 under the default rules, and has left it on day 74.
+
+        >>> OdrRules().report_days(0)
+        (14, 73)
+        """
+        return order_day + self.lag_days, order_day + (self.lag_days + self.window_days - 1)
+
     def window(self, as_of: dt.date | str) -> Window:
         """The order-date window shown on report date ``as_of``.
 
@@ -117,8 +147,8 @@ class OdrRules:
         (datetime.date(2023, 11, 16), datetime.date(2024, 1, 14), 60)
         """
         day = to_date(as_of, "as_of")
-        end = day - dt.timedelta(days=self.lag_days)
-        return Window(day, end - dt.timedelta(days=self.window_days - 1), end)
+        start, end = self.order_days(day_number(day))
+        return Window(day, from_day_number(start), from_day_number(end))
 
     def leaves_window_on(self, order_date: dt.date | str) -> dt.date:
         """The first report date whose window no longer holds an order of ``order_date``.
@@ -126,8 +156,12 @@ class OdrRules:
         >>> OdrRules().leaves_window_on("2024-01-01")
         datetime.date(2024, 3, 15)
         """
-        day = to_date(order_date, "order_date")
-        return day + dt.timedelta(days=self.lag_days + self.window_days)
+        day = day_number(to_date(order_date, "order_date"))
+        return from_day_number(self.report_days(day)[1] + 1)
+
+    def leaves_window_expr(self, order_date: pl.Expr) -> pl.Expr:
+        """:meth:`leaves_window_on` for a polars ``Date`` expression."""
+        return order_date + pl.duration(days=self.lag_days + self.window_days)
 
     def meets_target(self, rate: float | None) -> bool | None:
         """Whether ``rate`` meets the target (strictly below it); ``None`` for an undefined rate.
@@ -140,13 +174,25 @@ class OdrRules:
         return rate < self.target
 
 
+_EPOCH = dt.date(1970, 1, 1)
+
+
 def day_number(day: dt.date) -> int:
     """Days since 1970-01-01: the integer polars stores for a ``Date``.
 
     >>> day_number(dt.date(2022, 1, 8))
     19000
     """
-    return (day - dt.date(1970, 1, 1)).days
+    return (day - _EPOCH).days
+
+
+def from_day_number(number: int) -> dt.date:
+    """The date of a day number (the inverse of :func:`day_number`).
+
+    >>> from_day_number(19000)
+    datetime.date(2022, 1, 8)
+    """
+    return _EPOCH + dt.timedelta(days=int(number))
 
 
 def to_date(value: dt.date | str, name: str) -> dt.date:

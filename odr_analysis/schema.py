@@ -56,10 +56,17 @@ import polars as pl
 
 __all__ = [
     "CHANNELS",
+    "COMPONENTS",
+    "COMPONENT_OF_KIND",
+    "COUNT_COLUMNS",
     "DEFECTS_SCHEMA",
+    "GROUP_KEYS",
     "KINDS",
+    "ODR_COLUMNS",
     "ORDERS_SCHEMA",
+    "ORDER_KEY",
     "STATUSES",
+    "WINDOW_COLUMNS",
     "Channel",
     "DefectKind",
     "Frame",
@@ -76,8 +83,28 @@ Frame = pl.DataFrame | pl.LazyFrame
 Channel = Literal["AFN", "MFN"]
 DefectKind = Literal["negative_feedback", "a_to_z_claim", "chargeback"]
 
-CHANNELS: Final = ("AFN", "MFN")
-KINDS: Final = ("negative_feedback", "a_to_z_claim", "chargeback")
+CHANNELS: Final[tuple[Channel, ...]] = ("AFN", "MFN")
+KINDS: Final[tuple[DefectKind, ...]] = ("negative_feedback", "a_to_z_claim", "chargeback")
+
+# Column names. Every module takes them from here; the frames below are documented above.
+ORDER_KEY: Final = ("account", "order_id")
+"""The key of an order: the same order id in two accounts is two orders."""
+GROUP_KEYS: Final = ("account", "marketplace", "channel")
+"""What Amazon reports a rate for: one account, marketplace and fulfilment channel."""
+COMPONENT_OF_KIND: Final[Mapping[DefectKind, str]] = {
+    "negative_feedback": "negative_feedback",
+    "a_to_z_claim": "a_to_z_claims",
+    "chargeback": "chargebacks",
+}
+"""Each defect kind and the column that counts the orders with a defect of that kind."""
+COMPONENTS: Final = tuple(COMPONENT_OF_KIND.values())
+"""The component count columns, in the order of :data:`KINDS`."""
+COUNT_COLUMNS: Final = ("order_count", "defective_orders", *COMPONENTS)
+"""The counts of an ODR row: orders in the window, defective orders, then each component."""
+WINDOW_COLUMNS: Final = ("as_of", "window_start", "window_end")
+"""The report date and the first and last order date of its window."""
+ODR_COLUMNS: Final = (*GROUP_KEYS, *WINDOW_COLUMNS, *COUNT_COLUMNS, "odr", "target", "meets_target")
+"""The columns of :func:`~odr_analysis.engine.odr` and of every daily path, in order."""
 STATUSES: Final[Mapping[str, tuple[str, ...]]] = {
     "negative_feedback": ("active", "removed", "struck_through", "withdrawn"),
     "a_to_z_claim": (

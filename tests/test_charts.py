@@ -28,7 +28,7 @@ from odr_analysis.drilldown import defect_breakdown, portfolio_status
 from odr_analysis.engine import odr, odr_daily
 from odr_analysis.explain import PARTS, explain_change
 from odr_analysis.forecast import Assumptions, maturity, project
-from odr_analysis.readers.account import load_account, load_portfolio
+from odr_analysis.readers import load_account, load_portfolio
 from odr_analysis.stats import unusual_days
 from odr_analysis.whatif import dropoff_calendar
 

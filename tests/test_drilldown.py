@@ -19,7 +19,7 @@ from odr_analysis.drilldown import (
     window_orders,
 )
 from odr_analysis.engine import GROUP_KEYS, odr
-from odr_analysis.readers.account import load_account
+from odr_analysis.readers import load_account
 from odr_analysis.rules import OdrRules
 from odr_analysis.stats import wilson_interval
 

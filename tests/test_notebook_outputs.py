@@ -25,7 +25,7 @@ from odr_analysis import notebook
 from odr_analysis.engine import odr, prepare
 from odr_analysis.forecast import Assumptions, project
 from odr_analysis.panel import CHART_CLASS, HEADLINE_CLASS, WhatIfPanel
-from odr_analysis.readers.account import Account, load_account
+from odr_analysis.readers import Account, load_account
 from odr_analysis.reconcile import reconcile
 from odr_analysis.whatif import defects_allowed
 

@@ -25,7 +25,7 @@ from odr_analysis.forecast import (
 )
 from odr_analysis.notebook import load, pct
 from odr_analysis.panel import PanelState, WhatIfPanel, headline
-from odr_analysis.readers.account import Account
+from odr_analysis.readers import Account
 from odr_analysis.rules import OdrRules
 from odr_analysis.whatif import Removal, removal_ranking, simulate_removal
 

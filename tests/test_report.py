@@ -36,7 +36,7 @@ from odr_analysis.htmlsafe import (
     script_json,
     table,
 )
-from odr_analysis.readers.account import load_account
+from odr_analysis.readers import load_account
 
 SAMPLE = ROOT / "data" / "sample"
 ACCOUNTS = ("evergreen-home", "summit-outdoor", "tiny-letterpress")

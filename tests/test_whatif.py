@@ -1042,7 +1042,7 @@ def test_known_on_truncates_spans_and_drops_later_orders() -> None:
 
 
 def test_sample_account_drops_back_under_the_target() -> None:
-    from odr_analysis.readers.account import load_account
+    from odr_analysis.readers import load_account
 
     folder = Path(__file__).resolve().parents[1] / "data" / "sample" / "summit-outdoor"
     account = load_account(folder)
