@@ -12,15 +12,15 @@ specs hold their data inline and load nothing from the network: render them offl
 function                   frame it takes
 =========================  ===================================================================
 :func:`odr_over_time`      :func:`~odr_analysis.engine.odr_daily` (one account), optionally
-                           :func:`~odr_analysis.forecast.maturity`
+                           :func:`~odr_analysis.maturity.maturity`
 :func:`composition_over_time`  :func:`~odr_analysis.engine.odr_daily` (one account)
 :func:`drilldown_chart`    :func:`~odr_analysis.drilldown.defect_breakdown`
-:func:`dropoff_chart`      :func:`~odr_analysis.whatif.dropoff_calendar`
-:func:`projection_chart`   :func:`~odr_analysis.forecast.project`
+:func:`dropoff_chart`      :func:`~odr_analysis.dropoff.dropoff_calendar`
+:func:`projection_chart`   :func:`~odr_analysis.projection.project`
 :func:`waterfall_chart`    :func:`~odr_analysis.explain.explain_change`
 :func:`p_chart`            :func:`~odr_analysis.stats.unusual_days`
 :func:`portfolio_chart`    :func:`~odr_analysis.engine.odr` for many accounts, or
-                           :func:`~odr_analysis.drilldown.portfolio_status`
+                           :func:`~odr_analysis.portfolio.portfolio_status`
 =========================  ===================================================================
 
 An empty frame gives a small chart that says there is nothing to show (so a notebook run on an
@@ -36,8 +36,11 @@ from typing import Any, Final
 import altair as alt
 import polars as pl
 
-from odr_analysis.drilldown import STATUS_LABELS, portfolio_status
+from odr_analysis import words
+from odr_analysis.outlook import under_target
+from odr_analysis.portfolio import STATUS_ORDER, portfolio_status
 from odr_analysis.rules import OdrRules
+from odr_analysis.schema import COMPONENT_OF_KIND, KINDS
 
 __all__ = [
     "CHANNEL_COLORS",
@@ -70,14 +73,10 @@ PALETTE: Final = {
 CHANNEL_COLORS: Final = alt.Scale(domain=["AFN", "MFN"], range=[PALETTE["blue"], PALETTE["orange"]])
 #: The largest frame a chart accepts; altair refuses more than 5,000 rows per dataset.
 MAX_ROWS: Final = 5000
-#: How every date is shown: 23 Feb 2026.
-DATE_FORMAT: Final = "%d %b %Y"
+#: How every date is shown: 23 Feb 2026 (:data:`odr_analysis.words.CHART_DATE`).
+DATE_FORMAT: Final = words.CHART_DATE
 #: The engine's component columns, in words.
-KIND_LABELS: Final = {
-    "negative_feedback": "Negative feedback",
-    "a_to_z_claims": "A-to-z claims",
-    "chargebacks": "Chargebacks",
-}
+KIND_LABELS: Final = {column: words.KINDS[kind].title for kind, column in COMPONENT_OF_KIND.items()}
 _KIND_COLORS: Final = alt.Scale(
     domain=[*KIND_LABELS.values(), "Defective orders (any kind)"],
     range=[PALETTE["purple"], PALETTE["sky"], PALETTE["green"], PALETTE["black"]],
@@ -149,13 +148,10 @@ def _target(frame: pl.DataFrame, target: float | None) -> float:
     return OdrRules().target
 
 
-def _pct_text(rate: float) -> str:
-    return f"{rate * 100:.2f}".rstrip("0").rstrip(".") + "%"
-
-
 def _target_layers(target: float, *, label: str | None = None) -> list[alt.Chart]:
     """The target as a dashed rule, labelled at its right end."""
-    data = pl.DataFrame({"target": [target], "label": [label or f"Target {_pct_text(target)}"]})
+    text = label or f"Target {words.target_text(target)}"
+    data = pl.DataFrame({"target": [target], "label": [text]})
     base = alt.Chart(data).encode(y=alt.Y("target:Q", title="Order Defect Rate"))
     rule = base.mark_rule(color=PALETTE["vermillion"], strokeDash=[6, 4], strokeWidth=1.5)
     text = base.mark_text(
@@ -200,10 +196,6 @@ def _hover(base: alt.Chart, tooltip: list[alt.Tooltip], **encoding: Any) -> alt.
     return base.mark_point(shape="square", size=60, opacity=0, filled=True, aria=False).encode(
         tooltip=tooltip, **encoding
     )
-
-
-def _fmt_date(day: dt.date) -> str:
-    return day.strftime("%d %b %Y")
 
 
 def _window_words(frame: pl.DataFrame) -> str:
@@ -262,7 +254,7 @@ def odr_over_time(
     frame's ``target`` column). Hovering a day shows its window, orders and defective orders.
 
     ``matured`` (optional) is the expected rate once every order of the window has had time to
-    collect its defects, from :func:`~odr_analysis.forecast.maturity`: columns ``channel``,
+    collect its defects, from :func:`~odr_analysis.maturity.maturity`: columns ``channel``,
     ``expected_matured``, ``low``, ``high`` and optionally ``as_of`` and ``reported``. Without
     ``as_of`` its rows belong to the last report date of ``daily``. It is drawn dashed with its
     band, and a marker with the band's range on the last day it covers.
@@ -482,20 +474,21 @@ def drilldown_chart(
         if len(values) != 1:
             raise ValueError(f"{function}: pass dimension= (the frame does not say which one)")
         dimension = values[0]
-    words = _DIMENSION_WORDS.get(str(dimension), str(dimension).replace("_", " "))
-    title = f"Defective orders by {words}"
+    named = _DIMENSION_WORDS.get(str(dimension), str(dimension).replace("_", " "))
+    title = f"Defective orders by {named}"
     subtitle = []
     if "window_start" in frame.columns and frame.height:
         start, end = frame["window_start"].min(), frame["window_end"].max()
-        subtitle.append(f"Orders of {_fmt_date(start)} to {_fmt_date(end)} (the current window).")  # type: ignore[arg-type]
+        span = f"{words.chart_day(start)} to {words.chart_day(end)}"  # type: ignore[arg-type]
+        subtitle.append(f"Orders of {span} (the current window).")
     if dimension in ("sku", "asin"):
-        subtitle.append(f"An order with several {words}s counts once for each of them.")
+        subtitle.append(f"An order with several {named}s counts once for each of them.")
     _one_account(frame, function)
     clean = frame.filter(pl.col("defective_orders") == 0).height
     if not include_clean:
         frame = frame.filter(pl.col("defective_orders") > 0)
         if clean:
-            subtitle.append(f"Not shown: {clean} {words}s of the list without a defective order.")
+            subtitle.append(f"Not shown: {clean} {named}s of the list without a defective order.")
     if frame.is_empty():
         return _empty(title, "No defective order in the window")
     goal = _target(frame, target)
@@ -520,7 +513,7 @@ def drilldown_chart(
         "rate_high",
         *extra,
     )
-    name = words[0].upper() + words[1:]
+    name = words.sentence(named)
     tooltip = [
         alt.Tooltip("channel:N", title="Channel"),
         alt.Tooltip("value:N", title=name),
@@ -576,7 +569,7 @@ def drilldown_chart(
         .encode(x=alt.X("target:Q", title="Defect rate (with 95% interval)"))
     )
     right = alt.layer(point, interval, target_rule, width=260, height=height)
-    subtitle.append(f"Dashed: the {_pct_text(goal)} target.")
+    subtitle.append(f"Dashed: the {words.target_text(goal)} target.")
     return alt.hconcat(left, right, spacing=8, title=_title(title, subtitle=subtitle))
 
 
@@ -636,12 +629,7 @@ def dropoff_chart(
     _one_account(pl.concat([today.select(columns), path.select(columns)]), function)
     goal = _target(pl.concat([today, path], how="diagonal_relaxed"), None)
     frame = pl.concat([today.select(columns), path.select(columns)]).sort("channel", "as_of")
-    kinds = [k for k in ("negative_feedback", "a_to_z_claim", "chargeback") if k in defects.columns]
-    words = {
-        "negative_feedback": "negative feedback",
-        "a_to_z_claim": "A-to-z claim",
-        "chargeback": "chargeback",
-    }
+    kinds = [k for k in KINDS if k in defects.columns]
     leaving = (
         defects.group_by("channel", as_of="leaves_window_on")
         .agg(
@@ -653,7 +641,9 @@ def dropoff_chart(
             defects=pl.concat_str(
                 [
                     pl.when(pl.col(f"n_{k}") > 0).then(
-                        pl.concat_str(pl.col(f"n_{k}").cast(pl.String), pl.lit(" " + words[k]))
+                        pl.concat_str(
+                            pl.col(f"n_{k}").cast(pl.String), pl.lit(" " + words.KINDS[k].one)
+                        )
                     )
                     for k in kinds
                 ],
@@ -717,7 +707,7 @@ def dropoff_chart(
         *layers,
         title=_title(
             title,
-            subtitle=f"From {_fmt_date(start)}, with no new order and no new defect. "  # type: ignore[arg-type]
+            subtitle=f"From {words.chart_day(start)}, with no new order and no new defect. "  # type: ignore[arg-type]
             "Triangles: days on which defective orders leave the 60-day window.",
         ),
         width=_WIDTH,
@@ -741,7 +731,7 @@ def projection_chart(
 ) -> alt.TopLevelMixin:
     """The expected rate per channel with its band, the target, and the first day under it.
 
-    ``projection`` is a :class:`~odr_analysis.forecast.Projection` (its ``daily`` frame is used)
+    ``projection`` is a :class:`~odr_analysis.projection.Projection` (its ``daily`` frame is used)
     or that frame: ``channel``, ``as_of`` (future report dates), ``expected_rate``, ``low``,
     ``high`` and optionally ``prob_at_or_above_target``. ``history`` (an
     :func:`~odr_analysis.engine.odr_daily` frame) adds the reported rate of the
@@ -845,7 +835,8 @@ def projection_chart(
     ]
     if never:
         subtitle.append(
-            f"{' and '.join(never)}: not expected under {_pct_text(goal)} within the horizon."
+            f"{' and '.join(never)}: not expected under {words.target_text(goal)} "
+            "within the horizon."
         )
     if probability and "prob_at_or_above_target" in keep:
         prob = (
@@ -880,36 +871,33 @@ def projection_chart(
 def _first_under(
     frame: pl.DataFrame, past: pl.DataFrame | None, goal: float
 ) -> tuple[list[alt.Chart], list[str]]:
-    """Marks for the first day under the target of each channel that starts at or above it."""
-    start = frame.sort("as_of").group_by("channel").agg(first_rate=pl.col("expected_rate").first())
+    """Marks for the first day under the target of each channel that starts at or above it
+    (:func:`odr_analysis.outlook.under_target`)."""
+    begin: dt.date = frame["as_of"].min()  # type: ignore[assignment]
+    channels = frame.select(pl.col("channel").unique().sort())
     if past is not None and past.height:
-        last = past.sort("as_of").group_by("channel").agg(last_rate=pl.col("odr").last())
-        start = start.join(last, on="channel", how="left")
+        last = past.sort("as_of").group_by("channel").agg(rate_today=pl.col("odr").last())
+        today = channels.join(last, on="channel", how="left")
     else:
-        start = start.with_columns(last_rate=pl.lit(None, pl.Float64))
-    above = start.filter(
-        (pl.col("first_rate") >= goal) | (pl.col("last_rate") >= goal).fill_null(False)
-    )["channel"]
-    first = (
-        frame.filter(pl.col("channel").is_in(above.implode()) & (pl.col("expected_rate") < goal))
-        .group_by("channel")
-        .agg(pl.col("as_of").min())
-        .sort("channel")
+        today = channels.with_columns(rate_today=pl.lit(None, pl.Float64))
+    outlook = under_target(
+        frame, today, as_of=begin - _DAY, target=goal, rate="expected_rate", keys=["channel"]
     )
-    never = sorted(set(above) - set(first["channel"]))
+    above = outlook.filter(
+        (pl.col("first_over") == begin) | (pl.col("meets_target_today") == False)  # noqa: E712
+    )
+    never = sorted(above.filter(pl.col("first_under").is_null())["channel"])
+    first = above.filter(pl.col("first_under").is_not_null()).select("channel", as_of="first_under")
     if not first.height:
         return [], never
-    lo, hi = frame["as_of"].min(), frame["as_of"].max()
+    lo, hi = begin, frame["as_of"].max()
     if past is not None and past.height:
         lo = min(lo, past["as_of"].min())  # type: ignore[type-var]
     # Late dates get their label on the left of the rule; labels are stacked from the top.
     late = pl.col("as_of") > pl.lit(lo) + (pl.lit(hi) - pl.lit(lo)) * 0.65
+    labels = [words.outlook_label(c, goal, d) for c, d in first.iter_rows()]
     first = first.with_columns(
-        label=pl.concat_str(
-            "channel",
-            pl.lit(f" under {_pct_text(goal)} from "),
-            pl.col("as_of").dt.strftime(DATE_FORMAT),
-        ),
+        label=pl.Series(labels, dtype=pl.String),
         ypix=4 + 15 * pl.int_range(pl.len()),
         late=late,
     )
@@ -927,12 +915,7 @@ def _first_under(
 # Waterfall.
 
 
-_STEPS: Final = {  # "|" breaks the axis label into lines
-    "new_defects": "New|defects",
-    "defective_left": "Defective|orders left",
-    "new_orders": "New|orders",
-    "clean_left": "Clean|orders left",
-}
+_STEPS: Final = {part: label for part, (_, label) in words.CAUSES.items()}  # "|": a new line
 
 
 def _waterfall_frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -1068,8 +1051,9 @@ def waterfall_chart(
     )
     first = frame.row(0, named=True)
     subtitle = [
-        f"From {_fmt_date(first['start'])} to {_fmt_date(first['end'])}; parts in percentage "
-        f"points; dashed: the {_pct_text(goal)} target.",
+        f"From {words.chart_day(first['start'])} to {words.chart_day(first['end'])}; "
+        "parts in percentage "
+        f"points; dashed: the {words.target_text(goal)} target.",
         *notes,
     ]
     if several:
@@ -1224,7 +1208,7 @@ def portfolio_chart(
 ) -> alt.TopLevelMixin:
     """Accounts x channels, each cell coloured by its status against the target, worst first.
 
-    ``status`` is a :func:`~odr_analysis.drilldown.portfolio_status` frame, or an
+    ``status`` is a :func:`~odr_analysis.portfolio.portfolio_status` frame, or an
     :func:`~odr_analysis.engine.odr` frame for many accounts (its status is then computed with
     the default 20% at-risk margin). Rows are accounts (``account · marketplace`` when an
     account sells on several), sorted by their worst rate, highest first; columns are the
@@ -1234,7 +1218,7 @@ def portfolio_chart(
     frame = _frame(status, function, "status", ("account", "channel", "odr"))
     if frame.is_empty():
         return _empty(title, "No accounts")
-    if not {"status", "status_label", "risk_rank"} <= set(frame.columns):
+    if not {"status", "at_risk", "risk_rank"} <= set(frame.columns):
         frame = portfolio_status(frame)
     frame = frame.sort("risk_rank")
     several = "marketplace" in frame.columns and bool(
@@ -1242,16 +1226,23 @@ def portfolio_chart(
     )
     row = pl.concat_str("account", pl.lit(" · "), "marketplace") if several else pl.col("account")
     counts = [c for c in ("order_count", "defective_orders") if c in frame.columns]
-    frame = frame.select("channel", "odr", "status", "status_label", *counts, row=row)
-    rows = frame["row"].unique(maintain_order=True).to_list()
     # Colour by the status words, in a fixed order from worst to best (every status in the
     # legend, so two charts of different portfolios read the same).
-    label_of = dict(zip(frame["status"], frame["status_label"], strict=False))
-    words = [label_of.get(s, STATUS_LABELS[s]) for s in STATUS_LABELS]
+    at_risk = float(frame["at_risk"].max() or 0.2)  # type: ignore[arg-type]
+    legend = {s: words.status_legend(s, at_risk=at_risk) for s in STATUS_ORDER}
+    frame = frame.select(
+        "channel",
+        "odr",
+        "status",
+        pl.col("status").replace_strict(legend, return_dtype=pl.String).alias("status_label"),
+        *counts,
+        row=row,
+    )
+    rows = frame["row"].unique(maintain_order=True).to_list()
     color = alt.Color(
         "status_label:N",
         title="Status",
-        scale=alt.Scale(domain=words, range=[_STATUS_COLORS[s] for s in STATUS_LABELS]),
+        scale=alt.Scale(domain=list(legend.values()), range=[_STATUS_COLORS[s] for s in legend]),
     )
     y = alt.Y("row:N", title="Account", sort=rows, axis=alt.Axis(labelLimit=220))
     x = alt.X(

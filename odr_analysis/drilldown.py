@@ -4,8 +4,6 @@
   defect kinds counted on that date (the engine's rules, to the order);
 * :func:`defect_breakdown`: defective orders, orders and the defect rate (with a Wilson interval)
   per SKU, ASIN, ship service level or ship country, in the current window;
-* :func:`portfolio_status`: every account and channel against the target, with a status in
-  words (met, at risk, breached, no orders) and a risk order.
 
 Every function returns a small frame (a row per group and value), ready for
 :mod:`odr_analysis.charts`.
@@ -14,23 +12,24 @@ Every function returns a small frame (a row per group and value), ready for
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 import polars as pl
 
-from odr_analysis.engine import GROUP_KEYS, counted_defects
+from odr_analysis.defects import counted_defects
 from odr_analysis.rules import OdrRules
-from odr_analysis.schema import Frame, validate_orders
+from odr_analysis.schema import (
+    COMPONENT_OF_KIND,
+    COMPONENTS,
+    GROUP_KEYS,
+    KINDS,
+    ORDER_KEY,
+    Frame,
+    validate_orders,
+)
 from odr_analysis.stats import wilson_exprs
 
-__all__ = [
-    "BREAKDOWN_COLUMNS",
-    "DIMENSIONS",
-    "STATUS_LABELS",
-    "defect_breakdown",
-    "portfolio_status",
-    "window_orders",
-]
+__all__ = ["BREAKDOWN_COLUMNS", "DIMENSIONS", "Dimension", "defect_breakdown", "window_orders"]
 
 Dimension = Literal["sku", "asin", "ship_service_level", "ship_country"]
 
@@ -41,13 +40,8 @@ DIMENSIONS: Final[dict[str, str]] = {
     "ship_service_level": "orders",
     "ship_country": "orders",
 }
-_KINDS: Final = ("negative_feedback", "a_to_z_claim", "chargeback")
-_COMPONENTS: Final = {
-    "negative_feedback": "negative_feedback",
-    "a_to_z_claim": "a_to_z_claims",
-    "chargeback": "chargebacks",
-}
-_KEY: Final = ["account", "order_id"]
+_KINDS: Final = list(KINDS)
+_KEY: Final = list(ORDER_KEY)
 NOT_GIVEN: Final = "(not given)"
 
 BREAKDOWN_COLUMNS: Final[tuple[str, ...]] = (
@@ -60,9 +54,7 @@ BREAKDOWN_COLUMNS: Final[tuple[str, ...]] = (
     "detail",
     "orders",
     "defective_orders",
-    "negative_feedback",
-    "a_to_z_claims",
-    "chargebacks",
+    *COMPONENTS,
     "rate",
     "rate_low",
     "rate_high",
@@ -70,14 +62,6 @@ BREAKDOWN_COLUMNS: Final[tuple[str, ...]] = (
     "rank",
     "values_total",
 )
-
-#: The status words of :func:`portfolio_status`, from worst to best.
-STATUS_LABELS: Final[dict[str, str]] = {
-    "breached": "Breached (at or above target)",
-    "at_risk": "At risk (within 20% of target)",
-    "met": "Meets target",
-    "no_orders": "No orders in the window",
-}
 
 
 def window_orders(
@@ -115,40 +99,23 @@ def window_orders(
     )
 
 
-def _source_frames(source: Any) -> tuple[Frame, Frame, Frame | None]:
-    """(orders, defects, items) from an Account, a mapping or a tuple of 2 or 3 frames."""
-    if hasattr(source, "orders") and hasattr(source, "defects"):
-        return source.orders, source.defects, getattr(source, "items", None)
-    if isinstance(source, dict):
-        try:
-            return source["orders"], source["defects"], source.get("items")
-        except KeyError as exc:
-            raise TypeError(f"the mapping has no {exc.args[0]!r} frame") from None
-    if isinstance(source, tuple | list) and len(source) in (2, 3):
-        items = source[2] if len(source) == 3 else None
-        return source[0], source[1], items
-    raise TypeError(
-        "pass an Account (from load_account/load_portfolio) or a tuple (orders, defects) or "
-        f"(orders, defects, items); got {type(source).__name__}"
-    )
-
-
 def _value_rows(
     in_window: pl.DataFrame, items: Frame | None, by: str
 ) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
-    """One row per (order, value of ``by``) and, for items, the product name per value."""
+    """One row per (order, value of dimension ``by``) and, for items, the product name per
+    value."""
     lf = in_window.lazy()
     if DIMENSIONS[by] == "orders":
         if by not in in_window.columns:
             raise ValueError(
-                f"by={by!r}: the orders frame has no column {by!r} (the All Orders report reader "
-                "adds it; a hand-made orders frame needs it too)"
+                f"dimension={by!r}: the orders frame has no column {by!r} (the All Orders "
+                "report reader adds it; a hand-made orders frame needs it too)"
             )
         return lf.with_columns(value=pl.col(by).cast(pl.String)), None
     if items is None:
         raise ValueError(
-            f"by={by!r} needs the order items (one row per item with {by!r}): pass an Account "
-            "or (orders, defects, items)"
+            f"dimension={by!r} needs the order items (one row per item with {by!r}): pass "
+            "items= (an Account's items)"
         )
     lf_items = items.lazy() if isinstance(items, pl.DataFrame) else items
     if not isinstance(lf_items, pl.LazyFrame):
@@ -156,7 +123,7 @@ def _value_rows(
     schema = lf_items.collect_schema()
     missing = [c for c in (*_KEY, by) if c not in schema]
     if missing:
-        raise ValueError(f"by={by!r}: the items frame has no column(s) {missing}")
+        raise ValueError(f"dimension={by!r}: the items frame has no column(s) {missing}")
     item_values = lf_items.select(pl.col(_KEY).cast(pl.String), value=pl.col(by).cast(pl.String))
     names = None
     if "product_name" in schema:
@@ -173,19 +140,20 @@ def _value_rows(
 
 
 def defect_breakdown(
-    source: Any,
+    orders: Frame,
+    defects: Frame,
     *,
     as_of: dt.date | str,
+    dimension: Dimension = "sku",
+    items: Frame | None = None,
     rules: OdrRules = OdrRules(),
-    by: Dimension = "sku",
     top: int | None = 15,
     level: float = 0.95,
 ) -> pl.DataFrame:
     """Defective orders per SKU, ASIN, ship service level or ship country in the current window.
 
-    ``source`` is an :class:`~odr_analysis.readers.Account` or a tuple ``(orders, defects)`` /
-    ``(orders, defects, items)``; ``by="sku"`` and ``by="asin"`` need the items (the All Orders
-    report's item rows: ``account``, ``order_id``, ``sku``, ``asin``, ``product_name``).
+    ``dimension="sku"`` and ``"asin"`` need the ``items`` (the All Orders report's item rows:
+    ``account``, ``order_id``, ``sku``, ``asin``, ``product_name``; an Account's ``items``).
 
     Per (account, marketplace, channel) and value, over the orders in the window of ``as_of``
     (:func:`window_orders`): ``orders``, ``defective_orders`` and the three components as the
@@ -214,18 +182,17 @@ def defect_breakdown(
     ...     "rating": None})
     >>> items = pl.DataFrame({"account": "acme", "order_id": ["o1", "o1", "o2", "o3"],
     ...     "sku": ["TENT", "MAT", "TENT", "MAT"]})
-    >>> out = defect_breakdown((orders, defects, items), as_of="2024-01-28", by="sku")
+    >>> out = defect_breakdown(orders, defects, items=items, as_of="2024-01-28")
     >>> out.select("value", "orders", "defective_orders", "rate", "rank").rows()
     [('TENT', 2, 2, 1.0, 1), ('MAT', 2, 1, 0.5, 2)]
     """
-    if by not in DIMENSIONS:
-        raise ValueError(f"by must be one of {list(DIMENSIONS)}, got {by!r}")
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"dimension must be one of {list(DIMENSIONS)}, got {dimension!r}")
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
         raise ValueError(f"top must be a positive integer or None, got {top!r}")
     window = rules.window(as_of)
-    orders, defects, items = _source_frames(source)
     in_window = window_orders(orders, defects, as_of=window.as_of, rules=rules)
-    rows, names = _value_rows(in_window, items, by)
+    rows, names = _value_rows(in_window, items, dimension)
     keys = list(GROUP_KEYS)
     low, high = wilson_exprs("defective_orders", "orders", level=level)
     group_defective = (
@@ -237,7 +204,7 @@ def defect_breakdown(
         .agg(
             orders=pl.len().cast(pl.Int64),
             defective_orders=pl.col("defective").sum().cast(pl.Int64),
-            **{col: pl.col(kind).sum().cast(pl.Int64) for kind, col in _COMPONENTS.items()},
+            **{col: pl.col(kind).sum().cast(pl.Int64) for kind, col in COMPONENT_OF_KIND.items()},
         )
         .join(group_defective, on=keys, how="left")
         .with_columns(
@@ -268,81 +235,9 @@ def defect_breakdown(
             as_of=pl.lit(window.as_of),
             window_start=pl.lit(window.start),
             window_end=pl.lit(window.end),
-            dimension=pl.lit(by),
+            dimension=pl.lit(dimension),
         )
         .select(BREAKDOWN_COLUMNS)
         .sort(*keys, "rank")
-        .collect()
-    )
-
-
-def portfolio_status(
-    odr_frame: Frame, *, at_risk: float = 0.2, target: float | None = None
-) -> pl.DataFrame:
-    """Every account and channel against the target, with a status and a risk order.
-
-    ``odr_frame`` is an :func:`~odr_analysis.engine.odr` frame (one row per account,
-    marketplace and channel). Adds:
-
-    * ``status``: ``breached`` (rate at or above the target: the target is not met),
-      ``at_risk`` (under the target by less than ``at_risk`` of it: with the 1% target and the
-      default 0.2, from 0.80% up to, not including, 1%), ``met`` or ``no_orders`` (no order in
-      the window: no rate); ``status_label`` says it in words (:data:`STATUS_LABELS`);
-    * ``headroom``: ``target - odr`` (negative when breached, null without orders);
-    * ``account_worst``: the account's worst rate over its rows (null when it has no rate) and
-      ``risk_rank``: 1 for the row of the account with the worst rate, accounts in descending
-      order of their worst rate (accounts without any rate last), then by marketplace and
-      channel.
-
-    >>> import polars as pl
-    >>> frame = pl.DataFrame({"account": ["a", "a", "b", "c"], "marketplace": "Amazon.com",
-    ...     "channel": ["AFN", "MFN", "MFN", "MFN"], "odr": [0.001, 0.0085, 0.012, None],
-    ...     "target": 0.01})
-    >>> portfolio_status(frame).select("account", "channel", "status", "risk_rank").rows()
-    [('b', 'MFN', 'breached', 1), ('a', 'AFN', 'met', 2), ('a', 'MFN', 'at_risk', 3),
-     ('c', 'MFN', 'no_orders', 4)]
-    """
-    lf = odr_frame.lazy() if isinstance(odr_frame, pl.DataFrame) else odr_frame
-    if not isinstance(lf, pl.LazyFrame):
-        raise TypeError(
-            f"odr_frame must be a polars DataFrame or LazyFrame, got {type(odr_frame).__name__}"
-        )
-    if isinstance(at_risk, bool) or not isinstance(at_risk, int | float) or not 0 <= at_risk < 1:
-        raise ValueError(f"at_risk must be a fraction of the target in [0, 1), got {at_risk!r}")
-    schema = lf.collect_schema()
-    missing = [c for c in ("account", "channel", "odr") if c not in schema]
-    if missing:
-        raise ValueError(f"odr_frame has no column(s) {missing}: pass a frame from odr()")
-    if target is None:
-        target_expr = pl.col("target") if "target" in schema else pl.lit(OdrRules().target)
-    else:
-        target_expr = pl.lit(float(target))
-    if "marketplace" not in schema:
-        lf = lf.with_columns(marketplace=pl.lit(None, pl.String))
-    rate = pl.col("odr")
-    status = (
-        pl.when(rate.is_null())
-        .then(pl.lit("no_orders"))
-        .when(rate >= pl.col("target"))
-        .then(pl.lit("breached"))
-        .when(rate >= pl.col("target") * (1 - at_risk))
-        .then(pl.lit("at_risk"))
-        .otherwise(pl.lit("met"))
-    )
-    labels = dict(STATUS_LABELS)
-    labels["at_risk"] = f"At risk (within {at_risk:.0%} of target)"
-    return (
-        lf.with_columns(target=target_expr.cast(pl.Float64))
-        .with_columns(status=status, headroom=pl.col("target") - rate)
-        .with_columns(
-            status_label=pl.col("status").replace_strict(labels, return_dtype=pl.String),
-            account_worst=rate.max().over("account"),
-        )
-        .sort(
-            ["account_worst", "account", "marketplace", "channel"],
-            descending=[True, False, False, False],
-            nulls_last=True,
-        )
-        .with_columns(risk_rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
         .collect()
     )

@@ -30,13 +30,14 @@ to the change, so their average does too (to floating-point rounding, far below 
 with overlapping windows all 24 are feasible: plain Shapley. Effects are averaged as their
 deviation from that always-feasible sequence, so a step that moves nothing gets exactly 0 and
 a lone moving step exactly the change. When the window is empty on ``start`` or ``end`` there
-is no rate to explain: the parts are null and ``reason`` says why; the counts are still given.
+is no rate to explain: the parts are null; the counts are still given.
 
 The counts behind the parts: ``new_defect_orders`` (orders in ``end``'s window that became
 defective), ``revised_away_orders`` (that stopped being defective), ``defective_left_orders``,
 ``clean_left_orders``, ``entered_orders`` (of which ``entered_defective_orders`` already
 defective on ``start``) and ``staying_orders``. ``orders_end - orders_start = entered_orders -
-defective_left_orders - clean_left_orders`` always, and ``message`` says it all in one line.
+defective_left_orders - clean_left_orders`` always. In words (one line per row, and why a
+change has no parts): :func:`odr_analysis.words.with_change_words`.
 """
 
 from __future__ import annotations
@@ -46,22 +47,17 @@ import functools
 import itertools
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
-from odr_analysis.engine import OdrParts, prepare
+from odr_analysis.daily import order_index
+from odr_analysis.parts import OdrParts, as_parts
 from odr_analysis.rules import OdrRules, day_number, to_date
-from odr_analysis.schema import Frame
+from odr_analysis.schema import CHANGE_PARTS, GROUP_KEYS, Frame
 
-__all__ = [
-    "EXPLAIN_COLUMNS",
-    "PARTS",
-    "explain_change",
-    "explain_change_from_parts",
-    "explain_daily",
-    "explain_daily_from_parts",
-]
+__all__ = ["EXPLAIN_COLUMNS", "PARTS", "explain_change", "explain_daily"]
 
-PARTS: tuple[str, ...] = ("new_defects", "defective_left", "new_orders", "clean_left")
+PARTS: tuple[str, ...] = CHANGE_PARTS
 COUNTS: tuple[str, ...] = (
     "orders_start",
     "orders_end",
@@ -76,9 +72,7 @@ COUNTS: tuple[str, ...] = (
     "staying_orders",
 )
 EXPLAIN_COLUMNS: tuple[str, ...] = (
-    "account",
-    "marketplace",
-    "channel",
+    *GROUP_KEYS,
     "start",
     "end",
     "odr_start",
@@ -86,16 +80,14 @@ EXPLAIN_COLUMNS: tuple[str, ...] = (
     "change",
     *PARTS,
     *COUNTS,
-    "reason",
-    "message",
 )
 # Step indices, in the order of PARTS; a set of applied steps is a 4-bit mask.
 _ND, _DL, _NO, _CL = range(4)
 
 
 def explain_change(
-    orders: Frame,
-    defects: Frame,
+    orders: Frame | OdrParts,
+    defects: Frame | None = None,
     *,
     start: dt.date | str,
     end: dt.date | str,
@@ -104,11 +96,14 @@ def explain_change(
 ) -> pl.DataFrame:
     """Split ``odr(end) - odr(start)`` per group into four parts that add up to the change.
 
-    One row per (account, marketplace, channel) of ``orders`` (plus ``by`` keys), with the
-    columns :data:`EXPLAIN_COLUMNS`: the two rates, the ``change``, the parts (fractions, like
-    the rate: 0.001 = 0.1 points), the counts behind them, a ``reason`` when the parts are null
-    (an empty window) and a one-line ``message``. See the module text for the method.
-    ``start`` must not be after ``end``; for the same day every part is 0.
+    ``orders`` and ``defects`` are the canonical frames, or ``orders`` is the
+    :class:`~odr_analysis.parts.OdrParts` prepared from them (then leave out ``defects``; edited
+    parts work too, e.g. a removal scenario's). One row per (account, marketplace, channel) of
+    ``orders`` (plus ``by`` keys), with the columns :data:`EXPLAIN_COLUMNS`: the two rates, the
+    ``change``, the parts (fractions, like the rate: 0.001 = 0.1 points) and the counts behind
+    them; the parts are null when a window is empty. See the module text for the method; the
+    change in words: :func:`odr_analysis.words.with_change_words`. ``start`` must not be after
+    ``end``; for the same day every part is 0.
 
     Examples
     --------
@@ -116,6 +111,7 @@ def explain_change(
     orders have left and nothing entered: 1/10 -> 1/5, although no defect arrived.
 
     >>> import datetime as dt, polars as pl
+    >>> from odr_analysis import words
     >>> orders = pl.DataFrame({"account": "acme", "marketplace": "Amazon.com", "channel": "MFN",
     ...     "order_id": [f"o{i}" for i in range(10)],
     ...     "order_date": [dt.date(2024, 1, 1 + i // 5 * 5) for i in range(10)]})
@@ -124,36 +120,22 @@ def explain_change(
     >>> out = explain_change(orders, defects, start="2024-03-14", end="2024-03-15")
     >>> out.select("odr_start", "odr_end", "clean_left", "clean_left_orders").row(0)
     (0.1, 0.2, 0.1, 5)
-    >>> out["message"][0]  # doctest: +NORMALIZE_WHITESPACE
+    >>> words.with_change_words(out)["message"][0]
     'Your Amazon.com MFN ODR rose from 10.00% to 20.00% (+10.00 points) between 2024-03-14
      and 2024-03-15 although no new defect arrived: 5 clean orders left the window
      (+10.00 points)'
     """
-    first, last = to_date(start, "start"), to_date(end, "end")
-    _check_order(first, last)
-    return explain_change_from_parts(
-        prepare(orders, defects, rules=rules, by=by), start=first, end=last
-    )
-
-
-def explain_change_from_parts(
-    parts: OdrParts, *, start: dt.date | str, end: dt.date | str
-) -> pl.DataFrame:
-    """:func:`explain_change` from :class:`~odr_analysis.engine.OdrParts` (fast; for sliders).
-
-    Works on edited parts too (e.g. a removal scenario's ``defect_spans``).
-    """
-    first, last = to_date(start, "start"), to_date(end, "end")
-    _check_order(first, last)
-    pairs = pl.LazyFrame(
+    first, last = _dates(start, end)
+    parts = as_parts(orders, defects, rules=rules, by=by)
+    pairs = pl.DataFrame(
         {"s": [day_number(first)], "e": [day_number(last)]}, schema={"s": pl.Int32, "e": pl.Int32}
     )
     return _explain(parts, pairs)
 
 
 def explain_daily(
-    orders: Frame,
-    defects: Frame,
+    orders: Frame | OdrParts,
+    defects: Frame | None = None,
     *,
     start: dt.date | str,
     end: dt.date | str,
@@ -166,57 +148,63 @@ def explain_daily(
     ``start`` column is ``d - 1`` and its ``end`` column ``d``. The daily changes add up to
     ``odr(end) - odr(start)`` (when every day has a rate). Empty when ``start == end``.
     """
-    first, last = to_date(start, "start"), to_date(end, "end")
-    _check_order(first, last)
-    return explain_daily_from_parts(
-        prepare(orders, defects, rules=rules, by=by), start=first, end=last
-    )
-
-
-def explain_daily_from_parts(
-    parts: OdrParts, *, start: dt.date | str, end: dt.date | str
-) -> pl.DataFrame:
-    """:func:`explain_daily` from :class:`~odr_analysis.engine.OdrParts`."""
-    first, last = to_date(start, "start"), to_date(end, "end")
-    _check_order(first, last)
+    first, last = _dates(start, end)
+    parts = as_parts(orders, defects, rules=rules, by=by)
     ends = pl.int_range(day_number(first) + 1, day_number(last) + 1, dtype=pl.Int32, eager=True)
-    pairs = pl.LazyFrame({"e": ends}).select(s=pl.col("e") - 1, e="e")
+    pairs = pl.DataFrame({"e": ends}).select(s=pl.col("e") - 1, e="e")
     return _explain(parts, pairs, consecutive=True)
 
 
-def _check_order(first: dt.date, last: dt.date) -> None:
+def _dates(start: dt.date | str, end: dt.date | str) -> tuple[dt.date, dt.date]:
+    first, last = to_date(start, "start"), to_date(end, "end")
     if last < first:
         raise ValueError(f"end ({last}) is before start ({first}); pass the earlier date first")
+    return first, last
 
 
 # --- counts per group and pair of report dates --------------------------------------------------
 
 
-def _explain(parts: OdrParts, pairs: pl.LazyFrame, *, consecutive: bool = False) -> pl.DataFrame:
+def _explain(parts: OdrParts, pairs: pl.DataFrame, *, consecutive: bool = False) -> pl.DataFrame:
     """The explanation for every group of ``parts`` and every pair (``s``, ``e``: day numbers).
 
     ``consecutive``: every pair is ``(e - 1, e)`` (the daily view), which lets each defective
     order meet only the few pairs whose windows hold it instead of every pair.
     """
     keys = list(parts.keys)
-    lag, width = parts.rules.lag_days, parts.rules.window_days
-    counts = parts.order_counts.lazy().with_columns(od=pl.col("order_date").cast(pl.Int32))
-    groups = counts.select(keys).unique()
+    rules = parts.rules
+    index = order_index(parts)
+    s_days, e_days = (pairs[c].to_numpy().astype(np.int64) for c in ("s", "e"))
+    g = np.repeat(np.arange(index.size), s_days.size)
+    s, e = np.tile(s_days, index.size), np.tile(e_days, index.size)
     # Windows as order-day ranges: [lo, hi] inclusive; the overlap may be empty (lo > hi).
-    windows = groups.join(pairs, how="cross").with_columns(
-        s_lo=pl.col("s") - lag - width + 1,
-        s_hi=pl.col("s") - lag,
-        e_lo=pl.col("e") - lag - width + 1,
-        e_hi=pl.col("e") - lag,
+    s_lo, s_hi = rules.order_days(s)
+    e_lo, e_hi = rules.order_days(e)
+    both_lo, both_hi = np.maximum(s_lo, e_lo), np.minimum(s_hi, e_hi)
+    windows = (
+        index.groups.select(pl.all().gather(g))
+        .with_columns(
+            **{
+                name: pl.Series(values, dtype=pl.Int32)
+                for name, values in {
+                    "s": s,
+                    "e": e,
+                    "s_lo": s_lo,
+                    "s_hi": s_hi,
+                    "e_lo": e_lo,
+                    "e_hi": e_hi,
+                }.items()
+            },
+            orders_start=pl.Series(index.between(g, s_lo, s_hi), dtype=pl.Int64),
+            orders_end=pl.Series(index.between(g, e_lo, e_hi), dtype=pl.Int64),
+            # the overlap is empty when its low end is past its high end: no order stays
+            staying_orders=pl.Series(index.between(g, both_lo, both_hi), dtype=pl.Int64),
+        )
+        .lazy()
     )
-    windows = windows.with_columns(
-        both_lo=pl.max_horizontal("s_lo", "e_lo"), both_hi=pl.min_horizontal("s_hi", "e_hi")
-    )
-    order_counts = _order_counts(counts, windows, keys)
     defect_counts = _defect_counts(parts, windows, keys, consecutive=consecutive)
     table = (
-        windows.join(order_counts, on=[*keys, "s", "e"], how="left")
-        .join(defect_counts, on=[*keys, "s", "e"], how="left")
+        windows.join(defect_counts, on=[*keys, "s", "e"], how="left")
         .with_columns(pl.col(_DEFECT_COUNTS).fill_null(0))
         .with_columns(
             defective_start=pl.col("stay_def_s") + pl.col("left_def_s"),
@@ -236,7 +224,7 @@ def _explain(parts: OdrParts, pairs: pl.LazyFrame, *, consecutive: bool = False)
             entered_defective_orders=pl.col("ent_def_s"),
         )
     )
-    # The counts are a small frame (groups x pairs): split and word it eagerly.
+    # The counts are a small frame (groups x pairs): split them eagerly.
     split = _shapley(
         table.with_columns(
             start=pl.col("s").cast(pl.Date),
@@ -244,48 +232,7 @@ def _explain(parts: OdrParts, pairs: pl.LazyFrame, *, consecutive: bool = False)
             **{c: pl.col(c).cast(pl.Int64) for c in COUNTS},
         ).collect()
     )
-    return _with_message(split).select(*keys, *EXPLAIN_COLUMNS[3:]).sort(*keys, "end")
-
-
-def _order_counts(counts: pl.LazyFrame, windows: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    """Orders in each window and in the overlap, from running totals per group (as-of joins)."""
-    running = counts.sort(*keys, "od").select(
-        *keys, "od", total=pl.col("orders").cum_sum().over(keys)
-    )
-    # total(x) = orders dated on or before day x; orders in [lo, hi] = total(hi) - total(lo - 1).
-    points = {
-        "s_hi": pl.col("s_hi"),
-        "s_lo1": pl.col("s_lo") - 1,
-        "e_hi": pl.col("e_hi"),
-        "e_lo1": pl.col("e_lo") - 1,
-        "both_hi": pl.col("both_hi"),
-        "both_lo1": pl.col("both_lo") - 1,
-    }
-    lookups = pl.concat(
-        [windows.select(*keys, "s", "e", point=pl.lit(name), x=x) for name, x in points.items()]
-    ).sort("x")
-    totals = (
-        lookups.join_asof(
-            running.sort("od"),
-            left_on="x",
-            right_on="od",
-            by=keys,
-            strategy="backward",
-            check_sortedness=False,
-        )
-        .with_columns(pl.col("total").fill_null(0))
-        .group_by(*keys, "s", "e")
-        .agg(**{name: pl.col("total").filter(pl.col("point") == name).first() for name in points})
-    )
-    return totals.select(
-        *keys,
-        "s",
-        "e",
-        orders_start=pl.col("s_hi") - pl.col("s_lo1"),
-        orders_end=pl.col("e_hi") - pl.col("e_lo1"),
-        # the overlap is empty when its low end is past its high end: no order stays
-        staying_orders=pl.max_horizontal(pl.col("both_hi") - pl.col("both_lo1"), pl.lit(0)),
-    )
+    return split.select(*keys, *EXPLAIN_COLUMNS[3:]).sort(*keys, "end")
 
 
 _DEFECT_COUNTS = (
@@ -318,12 +265,10 @@ def _defect_counts(
 
     on = keys
     if consecutive:
-        # An order of day od is in the window of report days od + lag .. od + lag + width - 1,
-        # so it matters to the pairs (e - 1, e) with e in od + lag .. od + lag + width.
-        lag, width = parts.rules.lag_days, parts.rules.window_days
-        spans = spans.with_columns(
-            e=pl.int_ranges(pl.col("od") + lag, pl.col("od") + lag + width + 1, dtype=pl.Int32)
-        ).explode("e")
+        # An order is in the windows of report days enters .. exits, so it matters to the
+        # pairs (e - 1, e) with e in enters .. exits + 1.
+        enters, exits = parts.rules.report_days(pl.col("od"))
+        spans = spans.with_columns(e=pl.int_ranges(enters, exits + 2, dtype=pl.Int32)).explode("e")
         on = [*keys, "e"]
     in_s = pl.col("od").is_between(pl.col("s_lo"), pl.col("s_hi"))
     in_e = pl.col("od").is_between(pl.col("e_lo"), pl.col("e_hi"))
@@ -402,7 +347,7 @@ def _steps_frame() -> pl.DataFrame:
 
 
 def _shapley(table: pl.DataFrame) -> pl.DataFrame:
-    """Add ``odr_start``, ``odr_end``, ``change``, ``reason`` and the four parts.
+    """Add ``odr_start``, ``odr_end``, ``change`` and the four parts.
 
     Long format (a row per group-and-pair x order of the steps x step) keeps the expressions
     few and the work vectorised. Each step's effect along each order is measured against its
@@ -442,20 +387,11 @@ def _shapley(table: pl.DataFrame) -> pl.DataFrame:
     k_start, n_start = _state(dict.fromkeys(_STEP_NAMES, pl.lit(0)))
     k_end, n_end = _state(dict.fromkeys(_STEP_NAMES, pl.lit(1)))
     has_start, has_end = n_start > 0, n_end > 0
-    reason = (
-        pl.when(~has_start & ~has_end)
-        .then(pl.lit("no orders in the window on either date: no rate to explain"))
-        .when(~has_start)
-        .then(pl.lit("no orders in the window on the start date: no rate to explain"))
-        .when(~has_end)
-        .then(pl.lit("no orders in the window on the end date: no rate to explain"))
-    )
     return (
         table.join(effects, on="_row", how="left")
         .with_columns(
             odr_start=pl.when(has_start).then(k_start / n_start),
             odr_end=pl.when(has_end).then(k_end / n_end),
-            reason=reason,
         )
         .with_columns(
             change=pl.col("odr_end") - pl.col("odr_start"),
@@ -463,169 +399,3 @@ def _shapley(table: pl.DataFrame) -> pl.DataFrame:
         )
         .drop("_row")
     )
-
-
-# --- the one-line message ----------------------------------------------------------------------
-
-
-def _fixed2(value: pl.Expr, *, sign: bool) -> pl.Expr:
-    """``value`` with exactly two decimals (e.g. ``0.80``, ``+0.30``), rounded half away from 0."""
-    hundredths = (value * 100).round(0).cast(pl.Int64)
-    size = hundredths.abs()
-    text = pl.concat_str(
-        (size // 100).cast(pl.String), pl.lit("."), (size % 100).cast(pl.String).str.zfill(2)
-    )
-    minus = pl.when(hundredths < 0).then(pl.lit("-"))
-    if sign:
-        prefix = minus.when(hundredths > 0).then(pl.lit("+")).otherwise(pl.lit(""))
-    else:
-        prefix = minus.otherwise(pl.lit(""))
-    return pl.concat_str(prefix, text)
-
-
-def _percent(rate: pl.Expr) -> pl.Expr:
-    return pl.concat_str(_fixed2(rate * 100, sign=False), pl.lit("%"))
-
-
-def _points(part: str) -> pl.Expr:
-    return pl.concat_str(pl.lit(" ("), _fixed2(pl.col(part) * 100, sign=True), pl.lit(" points)"))
-
-
-def _n(column: str, singular: str, plural: str) -> pl.Expr:
-    """``1 clean order`` / ``5 clean orders``."""
-    count = pl.col(column)
-    return pl.concat_str(
-        count.cast(pl.String),
-        pl.when(count == 1).then(pl.lit(f" {singular}")).otherwise(pl.lit(f" {plural}")),
-    )
-
-
-# The order in which the message tells the parts.
-_NARRATIVE = ("new_defects", "defective_left", "clean_left", "new_orders")
-
-
-def _with_message(table: pl.DataFrame) -> pl.DataFrame:
-    """Add the one-line ``message``, built in three stages of short expressions."""
-    texts, joined, message = _message_stages()
-    temporary = [*texts, *joined]
-    return (
-        table.with_columns(**texts)
-        .with_columns(**joined)
-        .with_columns(message=message)
-        .drop(temporary)
-    )
-
-
-@functools.cache
-def _message_stages() -> tuple[dict[str, pl.Expr], dict[str, pl.Expr], pl.Expr]:
-    new, revised = pl.col("new_defect_orders"), pl.col("revised_away_orders")
-    new_text = _n("new_defect_orders", "order got a new defect", "orders got a new defect")
-    defects_text = (
-        pl.when((new > 0) & (revised > 0))
-        .then(
-            pl.concat_str(
-                new_text, pl.lit(" and "), _n("revised_away_orders", "lost one", "lost one")
-            )
-        )
-        .when(new > 0)
-        .then(new_text)
-        .when(revised > 0)
-        .then(
-            _n(
-                "revised_away_orders",
-                "order's defect stopped counting",
-                "orders' defects stopped counting",
-            )
-        )
-    )
-    entered_text = pl.when(pl.col("entered_orders") > 0).then(
-        pl.concat_str(
-            _n("entered_orders", "order entered the window", "orders entered the window"),
-            pl.when(pl.col("entered_defective_orders") == 0)
-            .then(None)
-            .when(pl.col("entered_orders") == 1)
-            .then(pl.lit(", already defective"))
-            .otherwise(
-                pl.concat_str(
-                    pl.lit(", "),
-                    pl.col("entered_defective_orders").cast(pl.String),
-                    pl.lit(" of them already defective"),
-                )
-            ),
-            ignore_nulls=True,
-        )
-    )
-    # Stage 1: each part's words (null when it moved nothing) and its points; the rates.
-    texts = {
-        "_t_new_defects": defects_text,
-        "_t_defective_left": pl.when(pl.col("defective_left_orders") > 0).then(
-            _n(
-                "defective_left_orders",
-                "defective order left the window",
-                "defective orders left the window",
-            )
-        ),
-        "_t_clean_left": pl.when(pl.col("clean_left_orders") > 0).then(
-            _n("clean_left_orders", "clean order left the window", "clean orders left the window")
-        ),
-        "_t_new_orders": entered_text,
-        **{f"_p_{part}": _points(part) for part in PARTS},
-        "_t_start": _percent(pl.col("odr_start")),
-        "_t_end": _percent(pl.col("odr_end")),
-        "_t_change": _fixed2(pl.col("change") * 100, sign=True),
-    }
-    # Stage 2: the parts joined, with and without their points.
-    joined = {
-        "_drivers": pl.concat_str(
-            *[pl.concat_str(f"_t_{part}", f"_p_{part}") for part in _NARRATIVE],
-            separator="; ",
-            ignore_nulls=True,
-        ),
-        "_movers": pl.concat_str(
-            *[f"_t_{part}" for part in _NARRATIVE[1:]], separator="; ", ignore_nulls=True
-        ),
-    }
-    # Stage 3: the sentence.
-    drivers, change = pl.col("_drivers"), pl.col("change")
-    who = pl.concat_str(pl.lit("Your "), "marketplace", pl.lit(" "), "channel", pl.lit(" ODR"))
-    start, end = pl.col("start").cast(pl.String), pl.col("end").cast(pl.String)
-    rates = pl.concat_str(
-        pl.lit(" from "),
-        "_t_start",
-        pl.lit(" to "),
-        "_t_end",
-        pl.lit(" ("),
-        "_t_change",
-        pl.lit(" points)"),
-    )
-    movement = (
-        pl.when(change > 0)
-        .then(pl.concat_str(pl.lit(" rose"), rates))
-        .when(change < 0)
-        .then(pl.concat_str(pl.lit(" fell"), rates))
-        .otherwise(pl.concat_str(pl.lit(" stayed at "), "_t_end"))
-    )
-    tail = (
-        pl.when(drivers == "")
-        .then(pl.lit(": no order entered or left the window and no defect changed"))
-        .when((change > 0) & (new == 0))
-        .then(pl.concat_str(pl.lit(" although no new defect arrived: "), drivers))
-        .otherwise(pl.concat_str(pl.lit(": "), drivers))
-    )
-    defined = pl.concat_str(who, movement, pl.lit(" between "), start, pl.lit(" and "), end, tail)
-
-    def rate_on(column: str, verb: str, day: pl.Expr) -> pl.Expr:
-        return pl.when(pl.col(column).is_not_null()).then(
-            pl.concat_str(pl.lit(verb), f"_t_{column[4:]}", pl.lit(" on "), day, pl.lit("; "))
-        )
-
-    undefined = pl.concat_str(
-        who,
-        pl.lit(": "),
-        rate_on("odr_start", "was ", start),
-        rate_on("odr_end", "is ", end),
-        pl.col("reason"),
-        pl.when(pl.col("_movers") != "").then(pl.concat_str(pl.lit(" ("), "_movers", pl.lit(")"))),
-        ignore_nulls=True,
-    )
-    return texts, joined, pl.when(change.is_null()).then(undefined).otherwise(defined)

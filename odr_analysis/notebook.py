@@ -30,14 +30,11 @@ from odr_analysis.rules import OdrRules, to_date
 __all__ = [
     "RENDERERS",
     "Frames",
-    "default_report_date",
-    "group_label",
+    "default_as_of",
     "history_start",
     "load",
-    "pct",
-    "report_date",
+    "resolve_as_of",
     "setup",
-    "status_line",
     "worst_group",
 ]
 
@@ -85,7 +82,7 @@ def load(data_dir: str | Path, account: str | None = None) -> Account:
 
 
 class Frames(Protocol):
-    """What :func:`default_report_date` reads: an :class:`~odr_analysis.readers.Account`."""
+    """What :func:`default_as_of` reads: an :class:`~odr_analysis.readers.Account`."""
 
     @property
     def name(self) -> str: ...
@@ -97,12 +94,12 @@ class Frames(Protocol):
     def health(self) -> pl.DataFrame: ...
 
 
-def default_report_date(account: Frames) -> dt.date:
+def default_as_of(account: Frames, *, rules: OdrRules = OdrRules()) -> dt.date:
     """The report date the data supports: the latest day it covers.
 
     The latest of: the latest order date (UTC), the latest defect date, and the report date of
-    the newest account-health report in the folder (its window end plus 14 days). Files
-    downloaded on day D hold the orders placed up to D, so this is D; the sample gives
+    the newest account-health report in the folder (its window end plus ``rules.lag_days``).
+    Files downloaded on day D hold the orders placed up to D, so this is D; the sample gives
     2026-02-23, the day its files were downloaded.
     """
     candidates = [
@@ -110,7 +107,7 @@ def default_report_date(account: Frames) -> dt.date:
         account.defects.get_column("event_date").max(),
     ]
     if account.health.height and "window_end" in account.health.columns:
-        lag = dt.timedelta(days=OdrRules().lag_days)
+        lag = dt.timedelta(days=rules.lag_days)
         newest = account.health.get_column("window_end").max()
         candidates.append(None if newest is None else newest + lag)  # type: ignore[operator]
     days = [d for d in candidates if isinstance(d, dt.date)]
@@ -122,9 +119,11 @@ def default_report_date(account: Frames) -> dt.date:
     return max(days)
 
 
-def report_date(value: dt.date | str | None, account: Frames) -> dt.date:
-    """``value`` as a date, or :func:`default_report_date` when it is ``None``."""
-    return default_report_date(account) if value is None else to_date(value, "REPORT_DATE")
+def resolve_as_of(
+    value: dt.date | str | None, account: Frames, *, rules: OdrRules = OdrRules()
+) -> dt.date:
+    """``value`` as a date, or :func:`default_as_of` when it is ``None``."""
+    return default_as_of(account, rules=rules) if value is None else to_date(value, "AS_OF")
 
 
 def worst_group(status: pl.DataFrame) -> dict[str, str]:
@@ -140,49 +139,6 @@ def worst_group(status: pl.DataFrame) -> dict[str, str]:
         nulls_last=True,
     ).row(0, named=True)
     return {k: row[k] for k in ("account", "marketplace", "channel")}
-
-
-def pct(rate: float | None, digits: int = 2) -> str:
-    """A rate as a percentage for people: ``0.02547 -> '2.55%'``, ``None -> 'n/a'``.
-
-    >>> pct(0.025469), pct(None), pct(0.01, 0)
-    ('2.55%', 'n/a', '1%')
-    """
-    return "n/a" if rate is None else f"{rate:.{digits}%}"
-
-
-def group_label(row: dict[str, object]) -> str:
-    """``"summit-outdoor Amazon.com MFN"`` from a row with the group keys."""
-    return f"{row['account']} {row['marketplace']} {row['channel']}"
-
-
-def status_line(row: dict[str, object], *, rules: OdrRules = OdrRules()) -> str:
-    """One line for a row of :func:`odr_analysis.engine.odr`, for people.
-
-    >>> row = {"account": "acme", "marketplace": "Amazon.com", "channel": "MFN",
-    ...        "window_start": dt.date(2025, 12, 12), "window_end": dt.date(2026, 2, 9),
-    ...        "order_count": 746, "defective_orders": 19, "negative_feedback": 11,
-    ...        "a_to_z_claims": 8, "chargebacks": 0, "odr": 19 / 746}
-    >>> line = status_line(row)
-    >>> line.split(" (")[0]
-    'acme Amazon.com MFN: 2.55% = 19 defective of 746 orders'
-    >>> line.split("): ")[1]
-    'at or over the 1% target'
-    """
-    target = f"{rules.target * 100:.2f}".rstrip("0").rstrip(".") + "%"
-    rate = row["odr"]
-    if rate is None:
-        verdict = "no orders in the window, no rate"
-    elif rules.meets_target(rate):  # type: ignore[arg-type]
-        verdict = f"under the {target} target"
-    else:
-        verdict = f"at or over the {target} target"
-    return (
-        f"{group_label(row)}: {pct(rate)} = {row['defective_orders']} defective of "  # type: ignore[arg-type]
-        f"{row['order_count']:,} orders (negative feedback {row['negative_feedback']}, "
-        f"A-to-z claims {row['a_to_z_claims']}, chargebacks {row['chargebacks']}; orders of "
-        f"{row['window_start']} to {row['window_end']}): {verdict}"
-    )
 
 
 def history_start(

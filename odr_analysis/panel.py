@@ -12,12 +12,14 @@
   and the projection chart (:func:`odr_analysis.charts.projection_chart`), replaced in place.
 
 The numbers come from :meth:`WhatIfPanel.state` (a pure function of the widget values, also
-what tests check): today's rate is the engine's (:func:`odr_analysis.engine.daily_path` on the
-data known on the report date), the rate after removals is the engine's on the data without the
-selected defects (as :func:`odr_analysis.whatif.simulate_removal` computes it), and the dates
-come from :func:`odr_analysis.forecast.project` with the sliders' assumptions.
+what tests check): today's rate is the daily counter's (:func:`odr_analysis.daily.daily_path`
+on the data known on the report date), the rate after removals is the counter's on the data
+without the selected defects (as :func:`odr_analysis.removal.simulate_removal` computes it), and
+the dates come from :func:`odr_analysis.projection.project` with the sliders' assumptions (its
+outlook, :func:`odr_analysis.outlook.under_target`); the sentence is
+:func:`odr_analysis.words.headline`.
 
-Speed: :func:`odr_analysis.engine.prepare` runs once per account (the one pass over its
+Speed: :func:`odr_analysis.parts.prepare` runs once per account (the one pass over its
 orders); each slider move then works on the small prepared frames of one channel. The chart is
 drawn to SVG in the kernel and stays small (a large output captured by a widget stalls headless
 runs, jupyter/nbclient#312).
@@ -38,30 +40,20 @@ import ipywidgets as widgets  # type: ignore[import-untyped]
 import polars as pl
 import vl_convert
 
+from odr_analysis import words
 from odr_analysis.charts import projection_chart
-from odr_analysis.engine import GROUP_KEYS, OdrParts, daily_path, odr, prepare
-from odr_analysis.forecast import (
-    Assumptions,
-    Projection,
-    matured_defect_rate,
-    project,
-    recent_daily_orders,
-)
-from odr_analysis.notebook import default_report_date, pct, worst_group
+from odr_analysis.daily import daily_path
+from odr_analysis.engine import odr
+from odr_analysis.estimates import matured_defect_rate, recent_daily_orders
+from odr_analysis.notebook import default_as_of, worst_group
+from odr_analysis.parts import OdrParts, known_on, prepare
+from odr_analysis.projection import Assumptions, Projection, project
+from odr_analysis.removal import Removal, removal_ranking
 from odr_analysis.rules import OdrRules, to_date
-from odr_analysis.schema import validate_defects, validate_orders
-from odr_analysis.whatif import Removal, known_on, removal_ranking
+from odr_analysis.schema import GROUP_KEYS, validate_defects, validate_orders
 
-__all__ = ["KIND_LABELS", "PanelState", "WhatIfPanel", "headline"]
+__all__ = ["PanelState", "WhatIfPanel"]
 
-KIND_LABELS: Final[dict[str, tuple[str, str]]] = {
-    "negative_feedback": ("feedback", "feedbacks"),
-    "a_to_z_claim": ("A-to-z claim", "A-to-z claims"),
-    "chargeback": ("chargeback", "chargebacks"),
-}
-"""How a defect kind is named in the panel: (singular, plural)."""
-
-CHANNEL_NAMES: Final = {"AFN": "FBA (Amazon-fulfilled)", "MFN": "seller-fulfilled"}
 PANEL_CLASS: Final = "odr-whatif-panel"
 HEADLINE_CLASS: Final = "odr-whatif-headline"
 CHART_CLASS: Final = "odr-whatif-chart"
@@ -147,87 +139,6 @@ class _Group:
     matured_source: str
 
 
-def _target_text(target: float) -> str:
-    return f"{target * 100:.2f}".rstrip("0").rstrip(".") + "%"
-
-
-def _day_text(day: dt.date, as_of: dt.date) -> str:
-    """``14 March`` (the year only when it is not the report date's year)."""
-    text = f"{day.day} {day:%B}"
-    return text if day.year == as_of.year else f"{text} {day.year}"
-
-
-def _what_removed(removed: tuple[tuple[str, str], ...]) -> str:
-    """``(("o1", "negative_feedback"), ("o2", "negative_feedback"))`` -> ``these 2 feedbacks``.
-
-    >>> _what_removed((("o1", "negative_feedback"),))
-    'this feedback'
-    >>> _what_removed((("o1", "negative_feedback"), ("o2", "a_to_z_claim"), ("o3", "a_to_z_claim")))
-    'these 1 feedback and 2 A-to-z claims'
-    """
-    if len(removed) == 1:
-        return f"this {KIND_LABELS[removed[0][1]][0]}"
-    counts = {kind: sum(1 for _, k in removed if k == kind) for kind in KIND_LABELS}
-    parts = [
-        f"{n} {KIND_LABELS[kind][0] if n == 1 else KIND_LABELS[kind][1]}"
-        for kind, n in counts.items()
-        if n
-    ]
-    return "these " + " and ".join(parts)
-
-
-def headline(
-    *,
-    as_of: dt.date,
-    target: float,
-    rate_today: float | None,
-    first_under: dt.date | None,
-    first_over: dt.date | None,
-    horizon: int,
-    removed: tuple[tuple[str, str], ...] = (),
-    rate_today_after: float | None = None,
-    first_under_after: dt.date | None = None,
-) -> str:
-    """The panel's sentence, e.g. ``2.55% today, under 1% on 14 March``.
-
-    >>> day = dt.date(2026, 2, 23)
-    >>> headline(as_of=day, target=0.01, rate_today=0.0124, first_under=dt.date(2026, 3, 14),
-    ...          first_over=None, horizon=90, removed=(("a", "negative_feedback"),
-    ...          ("b", "negative_feedback")), rate_today_after=0.0098)
-    '1.24% today, under 1% on 14 March; removing these 2 feedbacks: 0.98% today'
-    >>> headline(as_of=day, target=0.01, rate_today=0.005, first_under=None, first_over=None,
-    ...          horizon=90)
-    '0.50% today, under 1%, and expected to stay under for the next 90 days'
-    >>> headline(as_of=day, target=0.01, rate_today=0.02, first_under=dt.date(2026, 3, 13),
-    ...          first_over=dt.date(2027, 1, 2), horizon=400)
-    '2.00% today, under 1% on 13 March (back at or over it on 2 January 2027)'
-    """
-    t = _target_text(target)
-    if rate_today is None:
-        text = "No orders in today's window: no rate"
-    elif rate_today < target:
-        text = f"{pct(rate_today)} today, under {t}, and " + (
-            f"expected to stay under for the next {horizon} days"
-            if first_over is None
-            else f"expected at or over {t} on {_day_text(first_over, as_of)}"
-        )
-    elif first_under is None:
-        text = f"{pct(rate_today)} today, not under {t} within {horizon} days"
-    else:
-        text = f"{pct(rate_today)} today, under {t} on {_day_text(first_under, as_of)}"
-        if first_over is not None:
-            text += f" (back at or over it on {_day_text(first_over, as_of)})"
-    if removed:
-        text += f"; removing {_what_removed(removed)}: {pct(rate_today_after)} today"
-        if rate_today_after is not None and rate_today_after >= target:
-            text += (
-                f", under {t} on {_day_text(first_under_after, as_of)}"
-                if first_under_after is not None
-                else f", not under {t} within {horizon} days"
-            )
-    return text
-
-
 def _filter_group(parts: OdrParts, key: tuple[str, str, str]) -> OdrParts:
     mine = pl.all_horizontal(pl.col(k) == v for k, v in zip(GROUP_KEYS, key, strict=True))
     return dataclasses.replace(
@@ -237,15 +148,10 @@ def _filter_group(parts: OdrParts, key: tuple[str, str, str]) -> OdrParts:
     )
 
 
-def _first_under(projection: Projection) -> dt.date | None:
-    """The projection's first report date with the expected rate under the target (one group)."""
+def _outlook(projection: Projection) -> dict[str, Any]:
+    """The projection's outlook of its one group (:func:`odr_analysis.outlook.under_target`)."""
     rows = projection.first_under
-    return None if rows.is_empty() else rows.item(0, "first_under")
-
-
-def _first_day(daily: pl.DataFrame, condition: pl.Expr) -> dt.date | None:
-    hit = daily.filter(condition)
-    return None if hit.is_empty() else hit.get_column("as_of").min()  # type: ignore[return-value]
+    return rows.row(0, named=True) if rows.height else dict.fromkeys(rows.columns)
 
 
 def _svg(chart: alt.TopLevelMixin) -> str:
@@ -317,7 +223,7 @@ class WhatIfPanel(widgets.VBox):
         self.rules = rules
         self.n_sims = n_sims
         self.as_of: dt.date = (
-            default_report_date(self._data) if as_of is None else to_date(as_of, "as_of")
+            default_as_of(self._data, rules=rules) if as_of is None else to_date(as_of, "as_of")
         )
         self.status = odr(self._data.orders, self._data.defects, as_of=self.as_of, rules=rules)
         if self.status.is_empty():
@@ -446,8 +352,8 @@ class WhatIfPanel(widgets.VBox):
         ).sort("channel")
         options = [
             (
-                f"{r['channel']}, {CHANNEL_NAMES.get(r['channel'], r['channel'])}: "
-                f"{pct(r['odr'])} today",
+                f"{r['channel']}, {words.CHANNELS[r['channel']].picker}: "
+                f"{words.pct(r['odr'])} today",
                 r["channel"],
             )
             for r in rows.iter_rows(named=True)
@@ -544,25 +450,13 @@ class WhatIfPanel(widgets.VBox):
     def _removal_options(self, key: tuple[str, str, str], horizon: int) -> list[tuple[str, Any]]:
         ranking = self._ranking(key, horizon)
         window = self.rules.window(self.as_of)
-        target = _target_text(self.rules.target)
-        options = []
-        lag = dt.timedelta(days=self.rules.lag_days)
-        for row in ranking.iter_rows(named=True):
-            saved = row["days_saved"]
-            where = (
-                f"enters the window {row['order_date'] + lag:%d %b}"
-                if row["order_date"] > window.end
-                else f"leaves the window {row['leaves_window_on']:%d %b}"
+        return [
+            (
+                words.removal_option(row, enters=row["order_date"] > window.end, rules=self.rules),
+                (row["order_id"], row["kind"]),
             )
-            days = f"{saved} day" if saved == 1 else f"{saved} days"
-            label = (
-                f"{row['order_id']} · {KIND_LABELS[row['kind']][0]} · ordered "
-                f"{row['order_date']:%d %b %Y} · {where} · saves {days} over {target}"
-            )
-            if row["also_has"]:
-                label += " (also has " + ", ".join(KIND_LABELS[k][0] for k in row["also_has"]) + ")"
-            options.append((label, (row["order_id"], row["kind"])))
-        return options
+            for row in ranking.iter_rows(named=True)
+        ]
 
     def _select_group(self) -> None:
         """A new group: reset the sliders to its defaults, list its defects, recompute."""
@@ -618,7 +512,7 @@ class WhatIfPanel(widgets.VBox):
             daily_orders=base,
             defect_rate=rate,
             extra_clean_orders=extra,
-            horizon_days=horizon,
+            horizon=horizon,
             n_sims=self.n_sims,
         )
         today = group.today
@@ -636,19 +530,17 @@ class WhatIfPanel(widgets.VBox):
         if removed:
             now = daily_path(known_on(parts, as_of=self.as_of), start=self.as_of, end=self.as_of)
             rate_after = now.item(0, "odr")
-            first_under_after = _first_under(shown)
+            first_under_after = _outlook(shown)["first_under"]
             # Without the removals only the expected path matters: one simulation is enough.
             plain = dataclasses.replace(assumptions, n_sims=1)
             as_is = project(group.parts, as_of=self.as_of, assumptions=plain)
         else:
             as_is = shown
-        expected = as_is.daily
-        first_under = _first_under(as_is)
-        over = pl.col("expected_rate") >= target
-        if rate_today is not None and rate_today >= target:
-            over = over & (pl.col("as_of") > (first_under or dt.date.max))
-        first_over = _first_day(expected, over)
-        text = headline(
+        outlook = _outlook(as_is)
+        first_under = outlook["first_under"]
+        over_today = rate_today is not None and rate_today >= target
+        first_over = outlook["back_over"] if over_today else outlook["first_over"]
+        text = words.headline(
             as_of=self.as_of,
             target=target,
             rate_today=rate_today,
@@ -688,7 +580,7 @@ class WhatIfPanel(widgets.VBox):
         group = self._group((state.account, state.marketplace, state.channel))
         title = f"{state.account} {state.marketplace} {state.channel}: projected ODR"
         if state.removed:
-            what = _what_removed(state.removed).removeprefix("these ").removeprefix("this ")
+            what = words.what_removed(state.removed).removeprefix("these ").removeprefix("this ")
             title += f" without {what}"
         return projection_chart(state.daily, history=group.history, title=title)
 
@@ -708,7 +600,7 @@ class WhatIfPanel(widgets.VBox):
             )
         self.timings["chart"] = time.perf_counter() - began
         group = self._group(self.key)
-        t = _target_text(state.target)
+        t = words.target_text(state.target)
         drawn = (
             f", chart drawn in {self.timings['chart'] * 1000:.0f} ms" if self.draws_chart else ""
         )
@@ -720,7 +612,8 @@ class WhatIfPanel(widgets.VBox):
             f"New orders: {state.daily_orders:,.1f} a day "
             f"({html.escape(group.daily_orders_source)}) "
             f"at {state.defect_rate:.2%} defective "
-            f"(matured rate: {pct(group.matured_rate)}, {html.escape(group.matured_source)}), "
+            f"(matured rate: {words.pct(group.matured_rate)}, "
+            f"{html.escape(group.matured_source)}), "
             f"plus {state.extra_orders} clean a day. Target: under {t}. "
             f"Computed in {state.seconds * 1000:.0f} ms{drawn}.</small>"
         )

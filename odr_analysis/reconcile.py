@@ -5,7 +5,8 @@
 figure from the order-level files for exactly the same window and channel: the report's own
 ``window_start``..``window_end``, with the defects Amazon could know on the report date
 (``window_end + lag_days`` unless ``as_of`` is given). Each count is shown as ours, Amazon's and
-the difference (ours minus Amazon's), with ``match`` and a short ``explanation`` when they differ.
+the difference (ours minus Amazon's), with ``match`` and the facts behind a difference
+(:func:`odr_analysis.words.reconcile_explanation` says them).
 :func:`our_defective_orders` lists the orders behind our numbers, to compare with Amazon's
 per-order download of the Account Health page.
 """
@@ -18,52 +19,21 @@ from typing import Final
 
 import polars as pl
 
-from odr_analysis.engine import counted_defects, odr
+from odr_analysis.defects import counted_defects
+from odr_analysis.engine import odr
 from odr_analysis.readers import HealthReport
 from odr_analysis.rules import OdrRules, to_date
-from odr_analysis.schema import Frame, OdrInputError, validate_orders
+from odr_analysis.schema import COUNT_COLUMNS, GROUP_KEYS, Frame, OdrInputError, validate_orders
 
 __all__ = ["COMPONENTS", "our_defective_orders", "reconcile"]
 
-COMPONENTS: Final = (
-    "order_count",
-    "defective_orders",
-    "negative_feedback",
-    "a_to_z_claims",
-    "chargebacks",
-)
+COMPONENTS: Final = COUNT_COLUMNS
 """The counts compared, in output order."""
 
 _HEALTH_COLUMNS: Final = ("marketplace", "channel", "window_start", "window_end", *COMPONENTS)
-_KEYS: Final = ["account", "marketplace", "channel", "window_start", "window_end"]
+_KEYS: Final = [*GROUP_KEYS, "window_start", "window_end"]
 _EPSILON: Final = 1e-12
 _DISPLAY_TOLERANCE: Final = 5e-05  # a whole-number rate: Amazon's display precision (0.01%)
-_WHAT: Final = {
-    "order_count": "orders",
-    "defective_orders": "defective orders",
-    "negative_feedback": "orders with negative feedback",
-    "a_to_z_claims": "orders with A-to-z claims",
-    "chargebacks": "orders with chargebacks",
-}
-_AMAZON_MORE: Final = {
-    "negative_feedback": "is the feedback report missing, or exported before the report date?",
-    "a_to_z_claims": "is the claims log complete, with every claim's current status?",
-    "chargebacks": "is every chargeback in the claims log?",
-}
-_OURS_MORE: Final = {
-    "negative_feedback": (
-        "was some feedback removed, struck through or withdrawn without the feedback report's "
-        "Status column saying so?"
-    ),
-    "a_to_z_claims": (
-        "check the claim statuses in your log: denied, withdrawn (before a decision), Buy "
-        "Shipping protected and not-counted claims do not count"
-    ),
-    "chargebacks": (
-        "fraud chargebacks do not count: check the chargeback reasons in your log (Unknown "
-        "counts, conservatively)"
-    ),
-}
 
 
 def _health_frame(health: HealthReport | Frame, orders: pl.LazyFrame) -> pl.DataFrame:
@@ -138,7 +108,7 @@ def _ours(
     if not frames:
         return pl.DataFrame(
             schema={
-                **dict.fromkeys(["account", "marketplace", "channel"], pl.String),
+                **dict.fromkeys(GROUP_KEYS, pl.String),
                 "as_of": pl.Date,
                 "window_start": pl.Date,
                 "window_end": pl.Date,
@@ -147,111 +117,6 @@ def _ours(
             }
         )
     return pl.concat(frames).select(*_KEYS, "as_of", *COMPONENTS, "odr")
-
-
-def _pct(expr: pl.Expr) -> pl.Expr:
-    """A fraction as a percentage with two decimals (``0.0255`` -> ``2.55%``)."""
-    hundredths = (expr * 10000).round(0).cast(pl.Int64)
-    return pl.concat_str(
-        (hundredths // 100).cast(pl.String),
-        pl.lit("."),
-        (hundredths % 100).cast(pl.String).str.zfill(2),
-        pl.lit("%"),
-    )
-
-
-def _explanation() -> pl.Expr:
-    """Short reasons for every difference of a row (null when nothing differs)."""
-    diff = {c: pl.col(f"{c}_diff") for c in COMPONENTS}
-    pieces = [
-        pl.when(pl.col("marketplace").is_null()).then(
-            pl.format(
-                "Amazon's marketplace id {} is unknown to odr-analysis: it cannot be matched to "
-                "your orders' sales channel",
-                pl.col("marketplace_id").fill_null("(none)"),
-            )
-        ),
-        pl.when(pl.col("order_count_amazon").is_null()).then(
-            pl.lit("Amazon's report gives no order count for this window")
-        ),
-        pl.when(diff["order_count"] < 0).then(
-            pl.format(
-                "Amazon counts {} more orders ({} vs {}): your orders files may not cover the "
-                "whole window {} to {}{}",
-                -diff["order_count"],
-                pl.col("order_count_amazon"),
-                pl.col("order_count_ours"),
-                pl.col("window_start"),
-                pl.col("window_end"),
-                pl.concat_str(
-                    pl.when(pl.col("first_order") > pl.col("window_start")).then(
-                        pl.format(" (your orders start on {})", pl.col("first_order"))
-                    ),
-                    pl.when(pl.col("last_order") < pl.col("window_end")).then(
-                        pl.format(" (your orders end on {})", pl.col("last_order"))
-                    ),
-                    pl.when(pl.col("first_order").is_null()).then(
-                        pl.lit(" (no orders of this channel in your files)")
-                    ),
-                    ignore_nulls=True,
-                ),
-            )
-        ),
-        pl.when(diff["order_count"] > 0).then(
-            pl.format(
-                "we count {} more orders than Amazon ({} vs {}): orders of another account or "
-                "marketplace in the files, or cancelled orders Amazon leaves out "
-                "(OdrRules.include_cancelled)?",
-                diff["order_count"],
-                pl.col("order_count_ours"),
-                pl.col("order_count_amazon"),
-            )
-        ),
-    ]
-    for column in ("negative_feedback", "a_to_z_claims", "chargebacks"):
-        pieces += [
-            pl.when(diff[column] < 0).then(
-                pl.format(
-                    f"Amazon counts {{}} more {_WHAT[column]}: {_AMAZON_MORE[column]}",
-                    -diff[column],
-                )
-            ),
-            pl.when(diff[column] > 0).then(
-                pl.format(f"we count {{}} more {_WHAT[column]}: {_OURS_MORE[column]}", diff[column])
-            ),
-        ]
-    components_agree = pl.all_horizontal(
-        [diff[c].fill_null(0) == 0 for c in ("negative_feedback", "a_to_z_claims", "chargebacks")]
-    )
-    pieces += [
-        pl.when((diff["defective_orders"] != 0) & components_agree).then(
-            pl.format(
-                "defective orders differ by {} although every component agrees: Amazon counts an "
-                "order with several defects once",
-                diff["defective_orders"],
-            )
-        ),
-        pl.when(pl.col("amazon_inconsistent")).then(
-            pl.format(
-                "the rate Amazon reports ({}) differs from its own counts ({}/{} = {})",
-                _pct(pl.col("rate_amazon")),
-                pl.col("defective_orders_amazon"),
-                pl.col("order_count_amazon"),
-                _pct(pl.col("rate_amazon_recomputed")),
-            )
-        ),
-        pl.when(
-            pl.col("rate_differs") & pl.col("counts_match") & ~pl.col("amazon_inconsistent")
-        ).then(
-            pl.format(
-                "the counts agree but the rates differ: ours {}, Amazon's {}",
-                _pct(pl.col("rate_ours")),
-                _pct(pl.col("rate_amazon")),
-            )
-        ),
-    ]
-    text = pl.concat_str(pieces, separator="; ", ignore_nulls=True)
-    return pl.when(pl.col("match")).then(pl.lit(None, pl.String)).otherwise(text)
 
 
 def reconcile(
@@ -276,7 +141,11 @@ def reconcile(
     Amazon's report lacks the count); ``rate_ours``, ``rate_amazon`` (as reported),
     ``rate_amazon_recomputed``, ``rate_diff``; ``status_ours`` and ``status_amazon``
     (``GOOD``/``BAD``/``NONE``); ``match`` (every count Amazon gives agrees and the rates agree
-    within the rounding of Amazon's rate) and ``explanation`` (null when they match).
+    within the rounding of Amazon's rate), and the facts behind a difference: ``counts_match``,
+    ``rate_differs`` (beyond the rounding of Amazon's rate), ``amazon_inconsistent`` (Amazon's
+    rate differs from its own counts), ``first_order`` and ``last_order`` (the orders files'
+    first and last order date for the channel). Every difference in words, with where to look:
+    :func:`odr_analysis.words.reconcile_explanation`.
 
     Examples
     --------
@@ -291,10 +160,12 @@ def reconcile(
     ...     "window_start": dt.date(2023, 11, 16), "window_end": dt.date(2024, 1, 14),
     ...     "order_count": 4, "defective_orders": 1, "negative_feedback": 1, "a_to_z_claims": 0,
     ...     "chargebacks": 0, "rate": 0.25})
-    >>> row = reconcile(orders, defects, health).row(0, named=True)
+    >>> from odr_analysis import words
+    >>> out = reconcile(orders, defects, health)
+    >>> row = out.row(0, named=True)
     >>> row["as_of"], row["order_count_ours"], row["order_count_amazon"], row["match"]
     (datetime.date(2024, 1, 28), 3, 4, False)
-    >>> row["explanation"].split(":")[0]
+    >>> out.select(words.reconcile_explanation()).item().split(":")[0]
     'Amazon counts 1 more orders (4 vs 3)'
     """
     day = None if as_of is None else to_date(as_of, "as_of")
@@ -303,7 +174,7 @@ def reconcile(
     windows = _report_dates(frame, rules, day)
     ours = _ours(orders, defects, windows, rules)
     coverage = (
-        lf_orders.group_by("account", "marketplace", "channel")
+        lf_orders.group_by(GROUP_KEYS)
         .agg(first_order=pl.col("order_date").min(), last_order=pl.col("order_date").max())
         .collect()
     )
@@ -331,7 +202,7 @@ def reconcile(
             how="left",
             nulls_equal=False,
         )
-        .join(coverage, on=["account", "marketplace", "channel"], how="left", nulls_equal=False)
+        .join(coverage, on=list(GROUP_KEYS), how="left", nulls_equal=False)
         .with_columns(
             pl.when(pl.col("as_of").is_not_null())
             .then(pl.col(f"{c}_ours").fill_null(0))
@@ -379,7 +250,6 @@ def reconcile(
             ),
         )
         .with_columns(match=pl.col("counts_match") & ~pl.col("rate_differs"))
-        .with_columns(explanation=_explanation())
         .sort("_row")
     )
     columns = [
@@ -387,7 +257,8 @@ def reconcile(
         *["window_start", "window_end", "as_of"],
         *[f"{c}_{side}" for c in COMPONENTS for side in ("ours", "amazon", "diff")],
         *["rate_ours", "rate_amazon", "rate_amazon_recomputed", "rate_diff"],
-        *["status_ours", "status_amazon", "match", "explanation"],
+        *["status_ours", "status_amazon", "match"],
+        *["counts_match", "rate_differs", "amazon_inconsistent", "first_order", "last_order"],
     ]
     return result.select(columns)
 
@@ -455,7 +326,7 @@ def our_defective_orders(
     if not found:
         return pl.DataFrame(
             schema={
-                **dict.fromkeys(["account", "marketplace", "channel"], pl.String),
+                **dict.fromkeys(GROUP_KEYS, pl.String),
                 **dict.fromkeys(["window_start", "window_end", "as_of"], pl.Date),
                 "order_id": pl.String,
                 "order_date": pl.Date,

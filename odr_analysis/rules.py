@@ -19,7 +19,7 @@ from typing import TypeVar
 import numpy as np
 import polars as pl
 
-__all__ = ["OdrRules", "Window", "day_number", "from_day_number", "to_date"]
+__all__ = ["OdrRules", "Window", "day_number", "from_day_number", "to_date", "whole_days"]
 
 #: A day number (days since 1970-01-01) or many: an int, a numpy array or a polars expression.
 Days = TypeVar("Days", int, np.ndarray, pl.Expr)
@@ -150,6 +150,15 @@ class OdrRules:
         start, end = self.order_days(day_number(day))
         return Window(day, from_day_number(start), from_day_number(end))
 
+    def enters_window_on(self, order_date: dt.date | str) -> dt.date:
+        """The first report date whose window holds an order of ``order_date``.
+
+        >>> OdrRules().enters_window_on("2024-01-01")
+        datetime.date(2024, 1, 15)
+        """
+        day = day_number(to_date(order_date, "order_date"))
+        return from_day_number(self.report_days(day)[0])
+
     def leaves_window_on(self, order_date: dt.date | str) -> dt.date:
         """The first report date whose window no longer holds an order of ``order_date``.
 
@@ -207,3 +216,14 @@ def to_date(value: dt.date | str, name: str) -> dt.date:
         except ValueError:
             raise ValueError(f"{name} must be a date as YYYY-MM-DD, got {value!r}") from None
     raise TypeError(f"{name} must be a datetime.date or 'YYYY-MM-DD' string, got {value!r}")
+
+
+def whole_days(value: int, name: str, *, minimum: int) -> int:
+    """``value`` when it is a whole number of days of at least ``minimum``; else a clear error.
+
+    >>> whole_days(90, "horizon", minimum=0)
+    90
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum} (days), got {value!r}")
+    return value

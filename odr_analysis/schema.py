@@ -55,6 +55,7 @@ from typing import Final, Literal
 import polars as pl
 
 __all__ = [
+    "CHANGE_PARTS",
     "CHANNELS",
     "COMPONENTS",
     "COMPONENT_OF_KIND",
@@ -105,6 +106,8 @@ WINDOW_COLUMNS: Final = ("as_of", "window_start", "window_end")
 """The report date and the first and last order date of its window."""
 ODR_COLUMNS: Final = (*GROUP_KEYS, *WINDOW_COLUMNS, *COUNT_COLUMNS, "odr", "target", "meets_target")
 """The columns of :func:`~odr_analysis.engine.odr` and of every daily path, in order."""
+CHANGE_PARTS: Final = ("new_defects", "defective_left", "new_orders", "clean_left")
+"""The four causes of a change of rate (:mod:`odr_analysis.explain`), in order."""
 STATUSES: Final[Mapping[str, tuple[str, ...]]] = {
     "negative_feedback": ("active", "removed", "struck_through", "withdrawn"),
     "a_to_z_claim": (

@@ -21,7 +21,7 @@ from typing import Literal
 
 import polars as pl
 
-from odr_analysis.engine import OdrParts, prepare
+from odr_analysis.parts import OdrParts, as_parts
 from odr_analysis.rules import OdrRules, to_date
 from odr_analysis.schema import Frame
 
@@ -126,20 +126,6 @@ def wilson_interval(k: int, n: int, *, level: float = 0.95) -> tuple[float, floa
     return float(row[0]), float(row[1])
 
 
-def _points_text(points: pl.Expr) -> pl.Expr:
-    """Percentage points with two significant-ish digits: 2.3, 0.23, 0.023, 0.0023."""
-    rounded = (
-        pl.when(points >= 1)
-        .then(points.round(1))
-        .when(points >= 0.1)
-        .then(points.round(2))
-        .when(points >= 0.01)
-        .then(points.round(3))
-        .otherwise(points.round(4))
-    )
-    return rounded.cast(pl.String)
-
-
 def with_intervals(
     odr_frame: Frame, *, level: float = 0.95, rules: OdrRules = OdrRules()
 ) -> pl.DataFrame:
@@ -153,17 +139,20 @@ def with_intervals(
       orders in the window raises the rate (null when the window is empty);
     * ``small_numbers``: True when that move is more than a tenth of ``rules.target``
       (``1/n > target/10``: fewer than 1,000 orders at the 1% target). An empty window is as
-      small as numbers get: True;
-    * ``note``: the move in words, e.g. ``one more defect adds 2.3 points``.
+      small as numbers get: True.
+
+    The move in words, e.g. ``one more defect adds 2.3 points``:
+    :func:`odr_analysis.words.small_numbers_note`.
 
     Examples
     --------
     43 orders and one negative feedback (odr-domain.md example E2):
 
     >>> import polars as pl
+    >>> from odr_analysis import words
     >>> frame = pl.DataFrame({"order_count": [43, 2000, 0], "defective_orders": [1, 12, 0]})
     >>> out = with_intervals(frame)
-    >>> out.select("small_numbers", "note").rows()  # doctest: +NORMALIZE_WHITESPACE
+    >>> out.select("small_numbers", words.small_numbers_note(0.01)).rows()
     [(True, 'one more defect adds 2.3 points, over a tenth of the 1% target'),
      (False, 'one more defect adds 0.05 points'),
      (True, 'no orders in the window: no rate')]
@@ -182,28 +171,11 @@ def with_intervals(
     low, high = wilson_exprs("defective_orders", "order_count", level=level)
     n = pl.col("order_count")
     moves = pl.when(n > 0).then(1 / n)
-    target_text = f"{rules.target * 100:g}%"
-    note = (
-        pl.when(n > 0)
-        .then(
-            pl.concat_str(
-                pl.lit("one more defect adds "),
-                _points_text(pl.col("one_defect_moves") * 100),
-                pl.lit(" points"),
-                pl.when(pl.col("small_numbers")).then(
-                    pl.lit(f", over a tenth of the {target_text} target")
-                ),
-                ignore_nulls=True,
-            )
-        )
-        .otherwise(pl.lit("no orders in the window: no rate"))
-    )
     return (
         lf.with_columns(low, high, one_defect_moves=moves)
         .with_columns(
             small_numbers=(pl.col("one_defect_moves") > rules.target / 10).fill_null(True)
         )
-        .with_columns(note=note)
         .collect()
     )
 
@@ -212,8 +184,8 @@ def with_intervals(
 
 
 def unusual_days(
-    orders: Frame,
-    defects: Frame,
+    orders: Frame | OdrParts,
+    defects: Frame | None = None,
     *,
     as_of: dt.date | str,
     rules: OdrRules = OdrRules(),
@@ -233,6 +205,9 @@ def unusual_days(
     group's *mature* cohorts in the period; the limits are ``center +- sigma * sqrt(center *
     (1 - center) / n_i)``, the lower one clipped at 0; ``z`` is the cohort's distance from the
     center in standard errors.
+
+    ``orders`` and ``defects`` are the canonical frames, or ``orders`` is the
+    :class:`~odr_analysis.parts.OdrParts` prepared from them (then leave out ``defects``).
 
     A cohort is ``mature`` when its last order date is at least ``mature_days`` (default 60)
     before ``as_of``: younger cohorts are still collecting defects, so they are shown but left
@@ -280,7 +255,7 @@ def unusual_days(
     mature_days = 60 if mature_days is None else mature_days
     if isinstance(mature_days, bool) or not isinstance(mature_days, int) or mature_days < 0:
         raise ValueError(f"mature_days must be an integer >= 0, got {mature_days!r}")
-    parts = prepare(orders, defects, rules=rules, by=by)
+    parts = as_parts(orders, defects, rules=rules, by=by)
     return _unusual_days(
         parts,
         as_of=day,
