@@ -7,9 +7,9 @@ Run from the project root (see ``benchmarks/README.md``)::
 
 Each implementation runs in its own subprocess: it loads the cached parquet (not timed), runs
 once to warm up (that result is saved for the correctness check), then ``--repeats`` timed runs.
-The parent prints medians, minimums, peak RSS, the ratio of each median to ours, and whether
-every implementation produced identical counts on every row; it also writes JSON to
-``benchmarks/out/``.
+The parent prints medians, minimums, each child's own peak RSS (``VmHWM``), the ratio of each
+median to ours, and whether every implementation produced identical counts on every row; it also
+writes JSON to ``benchmarks/out/``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import gc
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -49,14 +48,28 @@ MEMORY_GOAL_GB = 3.0
 # Child: one implementation, one process.
 
 
+def _memory_gb(field: str) -> float:
+    """A memory figure of this process from ``/proc/self/status`` (given in kB), in GB.
+
+    ``VmRSS`` is the resident memory now; ``VmHWM`` its peak so far. Both belong to this
+    process's own address space, which exec starts afresh. ``ru_maxrss`` is not: on Linux it
+    keeps its maximum across exec, so a child starts with the parent's peak RSS and would
+    report that (the parent has scanned the whole portfolio) whenever its own peak is lower.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name == field:
+                return int(value.split()[0]) * 1024 / 1e9
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
 def _rss_gb() -> float:
-    with open("/proc/self/statm") as statm:
-        pages = int(statm.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1e9
+    return _memory_gb("VmRSS")
 
 
 def _peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9  # KiB on Linux
+    return _memory_gb("VmHWM")
 
 
 def _prepare(impl: str, folder: Path, start: dt.date, end: dt.date) -> Callable[[], Any]:
@@ -66,10 +79,8 @@ def _prepare(impl: str, folder: Path, start: dt.date, end: dt.date) -> Callable[
         return lambda: peers.pandas_daily(o, d, start=start, end=end)
     orders, defects = portfolio.load(folder)
     if impl == "engine":
-        try:
-            from odr_analysis.engine import odr_daily
-        except ImportError as err:
-            raise _Skip(f"odr_analysis.engine.odr_daily is not available yet ({err})") from None
+        from odr_analysis.engine import odr_daily
+
         return lambda: odr_daily(orders, defects, start=start, end=end)
     if impl == "duckdb":
         import duckdb
@@ -86,20 +97,13 @@ def _prepare(impl: str, folder: Path, start: dt.date, end: dt.date) -> Callable[
     raise ValueError(f"unknown implementation {impl!r}; choose from {IMPLEMENTATIONS}")
 
 
-class _Skip(Exception):
-    pass
-
-
 def child(
     impl: str, *, folder: Path, start: dt.date, end: dt.date, repeats: int, result: Path
 ) -> dict[str, Any]:
     """Run one implementation: load, warm up (result saved to ``result``), time ``repeats`` runs."""
-    try:
-        run = _prepare(impl, folder, start, end)
-    except _Skip as skip:
-        return {"impl": impl, "skipped": str(skip)}
+    run = _prepare(impl, folder, start, end)
     gc.collect()
-    loaded = _rss_gb()
+    loaded, load_peak = _rss_gb(), _peak_gb()
     out = run()  # warm-up; its result is the one checked
     if impl == "numpy_floor":
         out = peers.floor_frame(*out)
@@ -118,6 +122,7 @@ def child(
         "median_s": statistics.median(times),
         "min_s": min(times),
         "loaded_rss_gb": loaded,
+        "load_peak_rss_gb": load_peak,
         "peak_rss_gb": _peak_gb(),
     }
 
@@ -179,8 +184,8 @@ def _table(rows: list[dict[str, Any]], ours: float | None) -> str:
     lines = [head, "-" * len(head)]
     for r in rows:
         label = LABELS[r["impl"]]
-        if "skipped" in r or "failed" in r:
-            lines.append(f"{label:<26} {r.get('skipped') or 'FAILED: ' + ' '.join(r['failed'])}")
+        if "failed" in r:
+            lines.append(f"{label:<26} FAILED: {' '.join(r['failed'])}")
             continue
         ratio = f"{r['median_s'] / ours:7.2f}" if ours else f"{'-':>7}"
         lines.append(
@@ -319,8 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(_table(rows, timed["engine"]["median_s"] if "engine" in timed else None))
     print(
-        "\nmedian/min: wall-clock seconds of one full computation; peak GB: the process's peak "
-        "RSS\n(ru_maxrss, data and interpreter included); data GB: RSS after loading the data;\n"
+        "\nmedian/min: wall-clock seconds of one full computation; peak GB: the child process's "
+        "own peak\nRSS (VmHWM, data and interpreter included); data GB: its RSS after loading the "
+        "data;\n"
         "x ours: median / our median (higher = ours faster); check: identical counts on every\n"
         f"row vs {reference}.  * the floor times only np.bincount + cumsum on prepared integer "
         "columns\n(group, day index, interval bounds); preparing them (joins, feedback rules) is "

@@ -13,7 +13,7 @@ over every order). Timed per iteration (a fresh random handful of 1-8 defective 
 1. ``Removal(order_ids=...).apply_to_parts(parts)``: the removal scenario on the parts;
 2. ``daily_path`` over the two years (every report date of the data);
 3. ``dropoff_calendar(parts, as_of=...)``: the defective orders and the 74-day path;
-4. ``forecast.project(parts, as_of=..., 90 days)``: the 90-day projection (``--sims``
+4. ``project(parts, as_of=..., 90 days)``: the 90-day projection (``--sims``
    simulations, default ``Assumptions().n_sims`` as the panel uses).
 
 It prints the wall-clock median and 95th percentile of each step and of the total (goal: total
@@ -52,9 +52,11 @@ def run(orders_n: int, iterations: int, seed: int, sims: int) -> dict[str, Any]:
     import polars as pl
 
     from benchmarks import portfolio
-    from odr_analysis.engine import daily_path, prepare
-    from odr_analysis.forecast import Assumptions, project
-    from odr_analysis.whatif import Removal, dropoff_calendar
+    from odr_analysis.daily import daily_path
+    from odr_analysis.dropoff import dropoff_calendar
+    from odr_analysis.parts import prepare
+    from odr_analysis.projection import Assumptions, project
+    from odr_analysis.removal import Removal
 
     spec = portfolio.PortfolioSpec(
         orders=orders_n, accounts=1, days=730, seed=seed, defect_rate=0.01
@@ -85,7 +87,7 @@ def run(orders_n: int, iterations: int, seed: int, sims: int) -> dict[str, Any]:
     candidates = parts.defect_spans["order_id"].unique().sort().to_list()
     rng = np.random.default_rng(seed)
     start = first + dt.timedelta(days=parts.rules.lag_days)
-    assumptions = Assumptions(horizon_days=90, n_sims=sims)
+    assumptions = Assumptions(horizon=90, n_sims=sims)
 
     state: dict[str, Any] = {}
 
@@ -186,7 +188,7 @@ def main() -> None:  # pragma: no cover - a command-line tool
         env = {**os.environ, "POLARS_MAX_THREADS": str(args.threads)}
         command = [sys.executable, "-m", "benchmarks.bench_whatif", *sys.argv[1:]]
         raise SystemExit(subprocess.call(command, env=env))
-    from odr_analysis.forecast import Assumptions
+    from odr_analysis.projection import Assumptions
 
     sims = args.sims if args.sims is not None else Assumptions().n_sims
     result = run(args.orders, args.iterations, args.seed, sims)

@@ -89,7 +89,7 @@ def engine_daily(
     end: dt.date,
     rules: OdrRules = OdrRules(),
 ) -> pl.DataFrame:
-    """Our engine, as a user calls it (raises ImportError while ``odr_daily`` does not exist)."""
+    """Our engine, :func:`odr_analysis.engine.odr_daily`, as a user calls it."""
     from odr_analysis.engine import odr_daily
 
     return odr_daily(orders, defects, start=start, end=end, rules=rules)

@@ -14,7 +14,8 @@ would download them on the report date (so only events with ``event_date <= REPO
   two exports that overlap by a week (orders still pending in the first are shipped in the
   second), ``tiny-letterpress`` uses a newer header (``number-of-items`` added, ``url`` gone);
 * seller feedback report (``GET_SELLER_FEEDBACK_DATA``), 1-3 stars, with our ``Status`` column;
-* claims-and-chargebacks log (``data/templates/README.md``), every status wording;
+* claims-and-chargebacks log (``data/templates/README.md``), every type and status wording the
+  reader accepts;
 * account-health report (``GET_V2_SELLER_PERFORMANCE_REPORT``) whose ODR blocks are
   :func:`odr_analysis.engine.odr` of the truth on the report date.
 """
@@ -35,14 +36,18 @@ from typing import Any, Final
 import numpy as np
 import polars as pl
 
-from odr_analysis.engine import counted_defects, odr
-from odr_analysis.readers.health import MARKETPLACES
+from odr_analysis.defects import counted_defects
+from odr_analysis.engine import odr
+from odr_analysis.readers.claims import CLAIMS_SPEC, STATUS_WORDINGS, TYPE_WORDINGS
+from odr_analysis.readers.feedback import FEEDBACK_SPEC, FEEDBACK_STATUS_WORDINGS
+from odr_analysis.readers.marketplaces import MARKETPLACES
+from odr_analysis.readers.orders import ORDERS_SPEC
+from odr_analysis.readers.table import wordings_by_value
 from odr_analysis.rules import OdrRules
 from odr_analysis.schema import empty_defects
 
 __all__ = [
     "ACCOUNTS",
-    "CLAIM_WORDINGS",
     "REPORT_DATE",
     "SEED",
     "Truth",
@@ -59,102 +64,25 @@ FIRST_DAY: Final = REPORT_DATE - dt.timedelta(days=395)
 LAST_DAY: Final = REPORT_DATE - dt.timedelta(days=1)
 ACCOUNTS: Final = ("evergreen-home", "summit-outdoor", "tiny-letterpress")
 
-# The claims-and-chargebacks log's status wordings (contract-readers.md), per canonical status.
-CLAIM_WORDINGS: Final[dict[tuple[str, str], tuple[str, ...]]] = {
-    ("a_to_z_claim", "pending"): (
-        "Pending",
-        "Open",
-        "Under investigation",
-        "Under review",
-        "Action required",
-        "Awaiting seller response",
-    ),
-    ("a_to_z_claim", "granted"): (
-        "Granted",
-        "Decided in buyer's favor",
-        "Funded by Amazon",
-        "Amazon funded",
-    ),
-    ("a_to_z_claim", "seller_refunded"): (
-        "Refunded by seller",
-        "Seller refunded",
-        "Closed - refunded",
-    ),
-    ("a_to_z_claim", "withdrawn_after_grant"): ("Withdrawn after grant", "Withdrawn after refund"),
-    ("a_to_z_claim", "denied"): ("Denied", "Decided in seller's favor", "Closed - denied"),
-    ("a_to_z_claim", "withdrawn"): ("Withdrawn", "Withdrawn by buyer"),
-    ("a_to_z_claim", "buy_shipping_protected"): (
-        "Buy Shipping protected",
-        "Claims protected",
-        "Protected by Buy Shipping",
-    ),
-    ("a_to_z_claim", "not_counted"): ("Not counted", "Not counted against ODR"),
-    ("chargeback", "service"): (
-        "Service chargeback",
-        "Service",
-        "Item not received",
-        "Not as described",
-    ),
-    ("chargeback", "fraud"): ("Fraud chargeback", "Fraud", "Unauthorized"),
-    ("chargeback", "unknown"): ("Unknown", ""),
+# The files' headers and wordings are the readers' own (their specs and wording tables), so a
+# sample file always reads back: the claims logs use every accepted wording of every status and
+# type; a feedback status is written as the report shows it.
+_CLAIM_WORDINGS: Final = {
+    (kind, status): words
+    for kind, table in STATUS_WORDINGS.items()
+    for status, words in wordings_by_value(table).items()
 }
-_CLAIM_TYPES: Final = ("A-to-z Guarantee claim", "A-to-z claim", "A-to-z", "AtoZ", "claim")
+_TYPE_WORDINGS: Final = wordings_by_value(TYPE_WORDINGS)  # kind -> (the template's, aliases...)
 _FEEDBACK_STATUS_TEXT: Final = {
-    "active": "",
-    "removed": "Removed",
-    "struck_through": "Struck through",
-    "withdrawn": "Withdrawn",
+    status: words[0] for status, words in wordings_by_value(FEEDBACK_STATUS_WORDINGS).items()
 }
-_ORDERS_HEADER: Final = (
-    "amazon-order-id",
-    "merchant-order-id",
-    "purchase-date",
-    "last-updated-date",
-    "order-status",
-    "fulfillment-channel",
-    "sales-channel",
-    "order-channel",
-    "url",
-    "ship-service-level",
-    "product-name",
-    "sku",
-    "asin",
-    "item-status",
-    "quantity",
-    "currency",
-    "item-price",
-    "item-tax",
-    "shipping-price",
-    "shipping-tax",
-    "gift-wrap-price",
-    "gift-wrap-tax",
-    "item-promotion-discount",
-    "ship-promotion-discount",
-    "ship-city",
-    "ship-state",
-    "ship-postal-code",
-    "ship-country",
-    "promotion-ids",
-    "is-business-order",
-    "purchase-order-number",
-    "price-designation",
-)
+# tiny-letterpress's orders file: a newer header (number-of-items added, url gone).
 _NEWER_HEADER: Final = tuple(
     c
-    for name in _ORDERS_HEADER
+    for name in ORDERS_SPEC.header
     if name != "url"
     for c in ((name, "number-of-items") if name == "quantity" else (name,))
 )
-_FEEDBACK_HEADER: Final = (
-    "Date",
-    "Rating",
-    "Comments",
-    "Your Response",
-    "Order ID",
-    "Rater Email",
-    "Status",
-)
-_CLAIMS_HEADER: Final = ("order-id", "type", "date", "status", "amount", "currency", "notes")
 
 
 @dataclass(frozen=True)
@@ -950,7 +878,7 @@ def _assign_wordings(built: list[_Built]) -> list[_Built]:
     wordings = pl.DataFrame(
         [
             (kind, status, i, text, len(texts))
-            for (kind, status), texts in CLAIM_WORDINGS.items()
+            for (kind, status), texts in _CLAIM_WORDINGS.items()
             for i, text in enumerate(texts)
         ],
         schema={
@@ -979,18 +907,15 @@ def _assign_wordings(built: list[_Built]) -> list[_Built]:
             type_rank=pl.int_range(pl.len()).over("account_no", "kind"),
         )
         .with_columns(
-            type_text=pl.when(pl.col("kind") == "chargeback")
-            .then(
-                pl.when(pl.col("type_rank") == 0)
-                .then(pl.lit("Chargeback claim"))
-                .otherwise(pl.lit("Chargeback"))
-            )
-            .otherwise(_choose(_CLAIM_TYPES, pl.col("type_rank")).fill_null(_CLAIM_TYPES[0]))
-        )
-        .with_columns(
-            type_text=pl.when((pl.col("kind") == "a_to_z_claim") & (pl.col("type_rank") >= 5))
-            .then(pl.lit(_CLAIM_TYPES[0]))
-            .otherwise("type_text"),
+            # An account's first claims of a kind use every type wording, the others the first.
+            type_text=pl.coalesce(
+                pl.when(pl.col("kind") == kind).then(
+                    pl.when(pl.col("type_rank") < len(types))
+                    .then(_choose(types, pl.col("type_rank")))
+                    .otherwise(pl.lit(types[0]))
+                )
+                for kind, types in _TYPE_WORDINGS.items()
+            ),
             # One wording in capitals: the mapping is case-insensitive.
             wording=pl.when(
                 (pl.col("account_no") == 1)
@@ -1004,7 +929,7 @@ def _assign_wordings(built: list[_Built]) -> list[_Built]:
     )
     covered = set(ranked["wording"].str.to_lowercase().to_list())
     missing = [
-        text for texts in CLAIM_WORDINGS.values() for text in texts if text.lower() not in covered
+        text for texts in _CLAIM_WORDINGS.values() for text in texts if text.lower() not in covered
     ]
     if missing:  # pragma: no cover - depends on the seed only
         raise RuntimeError(f"the sample claims logs miss the wordings {missing}; change the seed")
@@ -1295,7 +1220,7 @@ def _feedback_rows(b: _Built) -> pl.DataFrame:
             "Rater Email": pl.col("rater_email"),
             "Status": pl.col("status").replace_strict(_FEEDBACK_STATUS_TEXT),
         }
-    )
+    ).select(FEEDBACK_SPEC.header)
 
 
 _FEEDBACK_COLUMNS: Final = (
@@ -1336,7 +1261,6 @@ def _claims_rows(b: _Built) -> pl.DataFrame:
             for status, texts in _NOTES.items()
         ]
     )
-    empty_as_null = pl.all().replace("", None)
     return rows.select(
         **{
             "order-id": pl.col("order_id"),
@@ -1347,7 +1271,7 @@ def _claims_rows(b: _Built) -> pl.DataFrame:
             "currency": pl.lit(b.spec.currency),
             "notes": notes,
         }
-    ).with_columns(empty_as_null)
+    ).select(pl.col(CLAIMS_SPEC.header).replace("", None))
 
 
 def _stamp(day: dt.date, spec: _Spec, *, end: bool) -> str:
@@ -1679,7 +1603,7 @@ def write_sample(out_dir: str | Path) -> list[Path]:
         files: list[Path] = []
         for name, first, last, download in _EXPORTS[b.spec.name]:
             rows = _order_rows(b, first, last, download)
-            header = _NEWER_HEADER if b.spec.name == "tiny-letterpress" else _ORDERS_HEADER
+            header = _NEWER_HEADER if b.spec.name == "tiny-letterpress" else ORDERS_SPEC.header
             evergreen = b.spec.name == "evergreen-home"
             _write_tsv(rows.select(header), folder / name, crlf=evergreen, bom=evergreen)
             files.append(folder / name)

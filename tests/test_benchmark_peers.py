@@ -1,14 +1,13 @@
-"""The benchmark's peers (DuckDB, pandas, numpy floor) and the engine match a literal reference.
+"""The benchmark's peers (DuckDB, pandas, numpy floor) and the engine match the literal reference.
 
-The reference below follows the rules word for word, one report day and one order at a time;
-the peers use interval arithmetic instead, so agreement on every row is a real check.
+The reference (``tests/reference.py``) follows the rules word for word, one report day and one
+order at a time; the peers and the engine use interval arithmetic instead, so agreement on every
+row is a real check.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,66 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
+from reference import reference_daily
 
 from benchmarks import peers, portfolio
 from odr_analysis.rules import OdrRules
 from odr_analysis.schema import DEFECTS_SCHEMA, ORDERS_SCHEMA, STATUSES
-
-HAS_ENGINE = importlib.util.find_spec("odr_analysis.engine") is not None
-
-
-def reference_daily(
-    orders: pl.DataFrame, defects: pl.DataFrame, start: dt.date, end: dt.date, rules: OdrRules
-) -> pl.DataFrame:
-    """The daily counts straight from the rules, with Python loops (small data only)."""
-    by_order: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for row in defects.iter_rows(named=True):
-        by_order[(row["account"], row["order_id"])].append(row)
-    by_group: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
-    for row in orders.iter_rows(named=True):
-        by_group[(row["account"], row["marketplace"], row["channel"])].append(row)
-
-    def kinds_counted(rows: list[dict], day: dt.date) -> set[str]:
-        known = [r for r in rows if r["event_date"] <= day]
-        found = set()
-        feedback = [r for r in known if r["kind"] == "negative_feedback"]
-        if feedback:
-            latest = max(r["event_date"] for r in feedback)
-            if any(
-                r["status"] in rules.counted_feedback_statuses
-                and r["rating"] <= rules.negative_feedback_max_rating
-                for r in feedback
-                if r["event_date"] == latest
-            ):
-                found.add("negative_feedback")
-        for r in known:
-            if r["kind"] == "a_to_z_claim" and (
-                rules.count_all_claims or r["status"] in rules.counted_claim_statuses
-            ):
-                found.add("a_to_z_claim")
-            if r["kind"] == "chargeback" and r["status"] in rules.counted_chargeback_statuses:
-                found.add("chargeback")
-        return found
-
-    out = []
-    day = start
-    while day <= end:
-        window_end = day - dt.timedelta(days=rules.lag_days)
-        window_start = window_end - dt.timedelta(days=rules.window_days - 1)
-        for group, group_orders in by_group.items():
-            counts = dict.fromkeys(peers.COUNT_COLUMNS, 0)
-            for order in group_orders:
-                if not window_start <= order["order_date"] <= window_end:
-                    continue
-                counts["order_count"] += 1
-                found = kinds_counted(by_order[(order["account"], order["order_id"])], day)
-                counts["defective_orders"] += bool(found)
-                counts["negative_feedback"] += "negative_feedback" in found
-                counts["a_to_z_claims"] += "a_to_z_claim" in found
-                counts["chargebacks"] += "chargeback" in found
-            out.append({**dict(zip(peers.GROUP_KEYS, group, strict=True)), "as_of": day, **counts})
-        day += dt.timedelta(days=1)
-    return peers.canonical(pl.DataFrame(out))
 
 
 def run_duckdb(o: pl.DataFrame, d: pl.DataFrame, **kw: object) -> pl.DataFrame:
@@ -95,8 +39,6 @@ def run_floor(o: pl.DataFrame, d: pl.DataFrame, **kw: object) -> pl.DataFrame:
 
 
 def run_engine(o: pl.DataFrame, d: pl.DataFrame, **kw: object) -> pl.DataFrame:
-    if not HAS_ENGINE:
-        pytest.skip("odr_analysis.engine does not exist yet")
     return peers.engine_daily(o, d, **kw)  # type: ignore[arg-type]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import defaultdict
 from typing import Any
 from unittest import mock
 
@@ -15,6 +14,7 @@ from builders import make_defects, make_orders
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
+from reference import BASE, counts, datasets, reference_daily, reference_odr, rules_strategy
 
 from odr_analysis import engine
 from odr_analysis.engine import ODR_COLUMNS, counted_defects, odr, odr_daily, unmatched_defects
@@ -313,120 +313,7 @@ def test_counted_defects_lists_orders_with_their_kinds() -> None:
     assert result.rows() == [("acme", "o1", True, False, False)]
 
 
-# --- the plain-Python reference, and properties ------------------------------------------
-
-
-def reference_odr(
-    orders: list[dict[str, Any]], defects: list[dict[str, Any]], as_of: dt.date, rules: OdrRules
-) -> dict[tuple[str, str, str], tuple[int, int, int, int, int]]:
-    """Obviously correct, slow: straight from the rules, one order at a time."""
-    end = as_of - dt.timedelta(days=rules.lag_days)
-    start = end - dt.timedelta(days=rules.window_days - 1)
-    by_order: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for d in defects:
-        if d["event_date"] <= as_of:
-            by_order[(d["account"], d["order_id"])].append(d)
-    result: dict[tuple[str, str, str], list[int]] = {}
-    for o in orders:
-        group = (o["account"], o["marketplace"], o["channel"])
-        counts = result.setdefault(group, [0, 0, 0, 0, 0])
-        if not start <= o["order_date"] <= end:
-            continue
-        mine = by_order[(o["account"], o["order_id"])]
-        feedback = [d for d in mine if d["kind"] == "negative_feedback"]
-        nf = False
-        if feedback:
-            latest = max(d["event_date"] for d in feedback)
-            nf = any(
-                d["status"] in rules.counted_feedback_statuses
-                and d["rating"] <= rules.negative_feedback_max_rating
-                for d in feedback
-                if d["event_date"] == latest
-            )
-        az = any(
-            d["kind"] == "a_to_z_claim"
-            and (rules.count_all_claims or d["status"] in rules.counted_claim_statuses)
-            for d in mine
-        )
-        cb = any(
-            d["kind"] == "chargeback" and d["status"] in rules.counted_chargeback_statuses
-            for d in mine
-        )
-        counts[0] += 1
-        counts[1] += nf or az or cb
-        counts[2] += nf
-        counts[3] += az
-        counts[4] += cb
-    return {g: (c[0], c[1], c[2], c[3], c[4]) for g, c in result.items()}
-
-
-BASE = D(2024, 1, 1)
-day_offsets = st.integers(min_value=0, max_value=120)
-
-
-@st.composite
-def datasets(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    keys = draw(
-        st.lists(
-            st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 30)),
-            unique=True,
-            max_size=60,
-        )
-    )
-    orders = [
-        {
-            "account": account,
-            "marketplace": draw(st.sampled_from(["Amazon.com", "Amazon.de"])),
-            "order_id": f"o{number}",
-            "order_date": BASE + dt.timedelta(days=draw(day_offsets)),
-            "channel": draw(st.sampled_from(["AFN", "MFN"])),
-        }
-        for account, number in keys
-    ]
-    defects = []
-    for _ in range(draw(st.integers(0, 40))):
-        kind = draw(st.sampled_from(list(STATUSES)))
-        defects.append(
-            {
-                "account": draw(st.sampled_from(["a", "b"])),
-                # most defects fall on a few orders (several per order); some ids are not orders
-                "order_id": f"o{draw(st.one_of(st.integers(0, 6), st.integers(0, 35)))}",
-                "kind": kind,
-                "event_date": BASE + dt.timedelta(days=draw(st.integers(0, 200))),
-                # half the time the first (counted) status, so counted defects are common
-                "status": draw(
-                    st.one_of(st.just(STATUSES[kind][0]), st.sampled_from(STATUSES[kind]))
-                ),
-                "rating": draw(st.one_of(st.integers(1, 2), st.integers(1, 5)))
-                if kind == "negative_feedback"
-                else None,
-            }
-        )
-    return orders, defects
-
-
-rules_strategy = st.builds(
-    OdrRules,
-    window_days=st.sampled_from([1, 7, 60]),
-    lag_days=st.sampled_from([0, 3, 14]),
-    count_all_claims=st.booleans(),
-)
-
-
-def engine_counts(frame: pl.DataFrame) -> dict[tuple[str, str, str], tuple[int, ...]]:
-    return {
-        (r["account"], r["marketplace"], r["channel"]): tuple(
-            r[c]
-            for c in (
-                "order_count",
-                "defective_orders",
-                "negative_feedback",
-                "a_to_z_claims",
-                "chargebacks",
-            )
-        )
-        for r in frame.iter_rows(named=True)
-    }
+# --- the plain-Python reference (tests/reference.py), and properties ---------------------
 
 
 @settings(max_examples=150)
@@ -439,7 +326,7 @@ def test_odr_matches_reference(
     o = pl.DataFrame(orders, schema=ORDERS_SCHEMA)
     d = pl.DataFrame(defects, schema=DEFECTS_SCHEMA)
     result = odr(o.lazy() if lazy else o, d.lazy() if lazy else d, as_of=day, rules=rules)
-    assert engine_counts(result) == reference_odr(orders, defects, day, rules)
+    assert counts(result) == counts(reference_odr(orders, defects, day, rules))
     for r in result.iter_rows(named=True):
         n, k = r["order_count"], r["defective_orders"]
         assert r["odr"] == (k / n if n else None)
@@ -459,8 +346,7 @@ def test_odr_daily_matches_reference_every_day(
     daily = odr_daily(o, d, start=start, end=end, rules=rules)
     groups = {(r["account"], r["marketplace"], r["channel"]) for r in orders}
     assert daily.height == len(groups) * (span + 1)
-    for day, frame in daily.group_by("as_of"):
-        assert engine_counts(frame) == reference_odr(orders, defects, day[0], rules)
+    assert counts(daily) == counts(reference_daily(orders, defects, start, end, rules))
 
 
 @settings(max_examples=40)

@@ -12,6 +12,7 @@ import pytest
 
 from odr_analysis import sample
 from odr_analysis.engine import odr, odr_daily
+from odr_analysis.readers.claims import STATUS_WORDINGS, TYPE_WORDINGS
 from odr_analysis.readers.health import read_account_health
 from odr_analysis.reconcile import reconcile
 from odr_analysis.schema import STATUSES
@@ -232,17 +233,9 @@ def test_claims_files_use_every_wording() -> None:
     )
     assert logs.columns == ["order-id", "type", "date", "status", "amount", "currency", "notes"]
     used = set(logs["status"].fill_null("").str.to_lowercase())
-    wordings = {w.lower() for texts in sample.CLAIM_WORDINGS.values() for w in texts}
+    wordings = {w.lower() for texts in STATUS_WORDINGS.values() for w in texts}
     assert wordings <= used
-    assert set(logs["type"]) >= {
-        "A-to-z Guarantee claim",
-        "A-to-z claim",
-        "A-to-z",
-        "AtoZ",
-        "claim",
-        "Chargeback",
-        "Chargeback claim",
-    }
+    assert set(logs["type"]) >= set(TYPE_WORDINGS)
     assert logs["date"].str.to_date("%Y-%m-%d").max() <= R
 
 

@@ -48,15 +48,13 @@ import polars as pl
 from odr_analysis.readers.claims import read_claims_file
 from odr_analysis.readers.feedback import FEEDBACK_SCHEMA, date_format_for, read_feedback_file
 from odr_analysis.readers.health import HEALTH_ODR_SCHEMA, read_account_health
-from odr_analysis.readers.orders import (
-    MCF_REASON,
+from odr_analysis.readers.orders import MCF_REASON, combine_orders, read_orders_file
+from odr_analysis.readers.table import (
     REJECTS_SCHEMA,
     FileRead,
     ReportFormatError,
-    combine_orders,
     duplicate_rows,
     is_blank,
-    read_orders_file,
     rejects_frame,
 )
 from odr_analysis.schema import DEFECTS_SCHEMA, OdrInputError
@@ -220,7 +218,7 @@ def load_account(path: str | Path, *, marketplace: str | None = None) -> Account
     ------
     OdrInputError
         For a folder that does not exist or holds no files, and (as
-        :class:`~odr_analysis.readers.orders.ReportFormatError`) for a file that is not one of
+        :class:`~odr_analysis.readers.table.ReportFormatError`) for a file that is not one of
         :data:`FORMATS`, is empty, is not UTF-8, lacks a required column, is cut off mid-row
         or has the wrong separator; each message names the file and says what was expected.
     """

@@ -24,7 +24,7 @@ from typing import Final
 
 import polars as pl
 
-from odr_analysis.readers.orders import (
+from odr_analysis.readers.table import (
     Check,
     FileRead,
     ReportFormatError,
@@ -37,6 +37,7 @@ __all__ = [
     "CHARGEBACK_STATUS_WORDINGS",
     "CLAIMS_SPEC",
     "CLAIM_STATUS_WORDINGS",
+    "STATUS_WORDINGS",
     "TYPE_WORDINGS",
     "normalise_wording",
     "read_claims_file",
@@ -58,7 +59,9 @@ CLAIMS_SPEC: Final = TableSpec(
         "status": ("status",),
     },
     required=("order_id", "type", "date", "status"),
+    header=("order-id", "type", "date", "status", "amount", "currency", "notes"),
 )
+"""The claims-and-chargebacks log: the columns read (``columns``) and the template's header."""
 
 TYPE_WORDINGS: Final[Mapping[str, str]] = {
     "A-to-z claim": "a_to_z_claim",
@@ -69,7 +72,8 @@ TYPE_WORDINGS: Final[Mapping[str, str]] = {
     "Chargeback": "chargeback",
     "Chargeback claim": "chargeback",
 }
-"""Accepted ``type`` wordings (any letter case) -> defect kind."""
+"""Accepted ``type`` wordings (any letter case) -> defect kind; the first wording of each kind
+is the template's."""
 
 CLAIM_STATUS_WORDINGS: Final[Mapping[str, str]] = {
     "Pending": "pending",
@@ -101,7 +105,7 @@ CLAIM_STATUS_WORDINGS: Final[Mapping[str, str]] = {
     "Not counted against ODR": "not_counted",
 }
 """Accepted A-to-z claim ``status`` wordings (any letter case, see :func:`normalise_wording`)
--> canonical status."""
+-> canonical status; the first wording of each status is the template's."""
 
 CHARGEBACK_STATUS_WORDINGS: Final[Mapping[str, str]] = {
     "Service": "service",
@@ -115,6 +119,12 @@ CHARGEBACK_STATUS_WORDINGS: Final[Mapping[str, str]] = {
     "": "unknown",
 }
 """Accepted chargeback ``status`` wordings -> canonical status; blank is ``unknown``."""
+
+STATUS_WORDINGS: Final[Mapping[str, Mapping[str, str]]] = {
+    "a_to_z_claim": CLAIM_STATUS_WORDINGS,
+    "chargeback": CHARGEBACK_STATUS_WORDINGS,
+}
+"""The ``status`` wordings accepted for each defect kind of :data:`TYPE_WORDINGS`."""
 
 
 def normalise_wording(column: str) -> pl.Expr:
@@ -149,7 +159,7 @@ def read_claims_file(path: str | Path, *, file: str | None = None) -> FileRead:
     ``rows``: ``order_id``, ``kind`` (``a_to_z_claim``/``chargeback``), ``event_date``,
     ``status`` (canonical), ``file``, ``line``. Rejected: an empty order id, an unknown type, a
     date that is not ``YYYY-MM-DD``, a status wording not accepted for the type. Raises
-    :class:`~odr_analysis.readers.orders.ReportFormatError` when most dates are unreadable (a
+    :class:`~odr_analysis.readers.table.ReportFormatError` when most dates are unreadable (a
     spreadsheet reformatted them).
     """
     raw = read_table(path, CLAIMS_SPEC, file=file)
@@ -168,17 +178,11 @@ def read_claims_file(path: str | Path, *, file: str | None = None) -> FileRead:
         ).then(pl.col("date").str.strip_chars().str.to_date("%Y-%m-%d", strict=False)),
         file=pl.lit(file),
     ).with_columns(
-        status=pl.when(pl.col("kind") == "a_to_z_claim")
-        .then(
-            status_words.replace_strict(
-                _lookup(CLAIM_STATUS_WORDINGS), default=None, return_dtype=pl.String
+        status=pl.coalesce(
+            pl.when(pl.col("kind") == kind).then(
+                status_words.replace_strict(_lookup(words), default=None, return_dtype=pl.String)
             )
-        )
-        .when(pl.col("kind") == "chargeback")
-        .then(
-            status_words.replace_strict(
-                _lookup(CHARGEBACK_STATUS_WORDINGS), default=None, return_dtype=pl.String
-            )
+            for kind, words in STATUS_WORDINGS.items()
         )
     )
     checks = [

@@ -21,20 +21,21 @@ into comments or responses are replaced by ``[email removed]``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Final
 
 import polars as pl
 
-from odr_analysis.readers.health import feedback_date_format, marketplace_name
-from odr_analysis.readers.orders import (
+from odr_analysis.readers.marketplaces import feedback_date_format, marketplace_name
+from odr_analysis.readers.table import (
     Check,
     FileRead,
     ReportFormatError,
     TableSpec,
     read_table,
     split_checked,
+    wordings_by_value,
 )
 from odr_analysis.schema import OdrInputError
 
@@ -42,6 +43,7 @@ __all__ = [
     "FEEDBACK_REPORT",
     "FEEDBACK_SCHEMA",
     "FEEDBACK_SPEC",
+    "FEEDBACK_STATUS_WORDINGS",
     "date_format_for",
     "describe_date_format",
     "parse_feedback_date",
@@ -68,7 +70,10 @@ FEEDBACK_SPEC: Final = TableSpec(
         "status": ("status",),
     },
     required=("date", "rating", "order_id"),
+    header=("Date", "Rating", "Comments", "Your Response", "Order ID", "Rater Email", "Status"),
 )
+"""The seller feedback report: the columns read (``columns``; never ``Rater Email``) and the
+header as Amazon writes it, with our ``Status`` column last."""
 
 FEEDBACK_SCHEMA: Final = pl.Schema(
     {
@@ -85,17 +90,25 @@ FEEDBACK_SCHEMA: Final = pl.Schema(
 )
 """Columns of the feedback frame (no rater e-mail, by design)."""
 
-_STATUSES: Final = {
+FEEDBACK_STATUS_WORDINGS: Final[Mapping[str, str]] = {
     "": "active",
-    "active": "active",
-    "removed": "removed",
-    "struck through": "struck_through",
-    "struck-through": "struck_through",
-    "struck_through": "struck_through",
-    "strikethrough": "struck_through",
-    "withdrawn": "withdrawn",
-    "withdrawn by buyer": "withdrawn",
+    "Active": "active",
+    "Removed": "removed",
+    "Struck through": "struck_through",
+    "Struck-through": "struck_through",
+    "Struck_through": "struck_through",
+    "Strikethrough": "struck_through",
+    "Withdrawn": "withdrawn",
+    "Withdrawn by buyer": "withdrawn",
 }
+"""Accepted ``Status`` wordings (any letter case, surrounding spaces ignored) -> the feedback's
+status; the first wording of each status is the one the file shows (blank: active)."""
+
+_STATUSES: Final = {w.lower(): status for w, status in FEEDBACK_STATUS_WORDINGS.items()}
+# For messages: the wording each status shows (blank (active), Removed, ...).
+_ACCEPTED_STATUSES: Final = ", ".join(
+    words[0] or "blank (active)" for words in wordings_by_value(FEEDBACK_STATUS_WORDINGS).values()
+)
 _EMAIL: Final = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 _TOKENS: Final = {
     "%d": r"(?<d>\d{1,2})",
@@ -199,7 +212,7 @@ def read_feedback_file(
 
     ``rows`` has the columns of :data:`FEEDBACK_SCHEMA` but ``account``. Rejected: an empty
     ``Order ID``, a ``Date`` invalid in ``date_format``, a ``Rating`` that is not 1-5, an unknown
-    ``Status``. Raises :class:`~odr_analysis.readers.orders.ReportFormatError` when most dates are
+    ``Status``. Raises :class:`~odr_analysis.readers.table.ReportFormatError` when most dates are
     invalid in ``date_format`` (the marketplace is probably wrong).
     """
     raw = read_table(path, FEEDBACK_SPEC, file=file)
@@ -223,7 +236,6 @@ def read_feedback_file(
         response=pl.col("response").str.replace_all(_EMAIL, "[email removed]"),
         file=pl.lit(file),
     )
-    accepted_status = "blank (active), Removed, Struck through, Withdrawn"
     checks = [
         Check(
             pl.col("order_id").is_null() | (pl.col("order_id") == ""),
@@ -247,7 +259,9 @@ def read_feedback_file(
             pl.col("status").is_null(),
             "Status",
             pl.col("status_raw"),
-            pl.format("unknown Status '{}'; accepted: {}", "status_raw", pl.lit(accepted_status)),
+            pl.format(
+                "unknown Status '{}'; accepted: {}", "status_raw", pl.lit(_ACCEPTED_STATUSES)
+            ),
         ),
     ]
     good, bad = split_checked(parsed, checks)

@@ -20,10 +20,11 @@ from odr_analysis.readers.account import (
     load_portfolio,
 )
 from odr_analysis.readers.health import HEALTH_ODR_SCHEMA
-from odr_analysis.readers.orders import ITEMS_SCHEMA, ORDERS_FRAME_SCHEMA, ReportFormatError
+from odr_analysis.readers.orders import ITEMS_SCHEMA, ORDERS_FRAME_SCHEMA
+from odr_analysis.readers.table import ReportFormatError
 from odr_analysis.schema import OdrInputError, validate_defects, validate_orders
 
-FIXTURES = Path(__file__).parent / "fixtures" / "readers"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "readers"
 ACCOUNTS = FIXTURES / "accounts"
 ACME = ACCOUNTS / "acme-us"
 ACCOUNT_FOLDERS = sorted(p for p in ACCOUNTS.iterdir() if p.is_dir())

@@ -13,7 +13,7 @@ from odr_analysis.readers.claims import (
     TYPE_WORDINGS,
     read_claims_file,
 )
-from odr_analysis.readers.orders import ReportFormatError
+from odr_analysis.readers.table import ReportFormatError
 from odr_analysis.schema import STATUSES
 
 HEADER = "order-id,type,date,status,amount,currency,notes"

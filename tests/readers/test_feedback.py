@@ -13,8 +13,8 @@ from odr_analysis.readers.feedback import (
     parse_feedback_date,
     read_feedback_file,
 )
-from odr_analysis.readers.health import MARKETPLACES, feedback_date_format
-from odr_analysis.readers.orders import ReportFormatError
+from odr_analysis.readers.marketplaces import MARKETPLACES, feedback_date_format
+from odr_analysis.readers.table import ReportFormatError
 from odr_analysis.schema import OdrInputError
 
 HEADER = ["Date", "Rating", "Comments", "Your Response", "Order ID", "Rater Email"]

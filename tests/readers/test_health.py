@@ -15,21 +15,17 @@ from hypothesis import strategies as st
 
 from odr_analysis.readers.health import (
     HEALTH_ODR_SCHEMA,
-    MARKETPLACES,
     METRICS_SCHEMA,
     HealthReport,
     empty_health_odr,
-    feedback_date_format,
     is_account_health,
-    marketplace_name,
-    marketplaces_frame,
     parse_account_health,
     rate_tolerance,
     read_account_health,
 )
 from odr_analysis.schema import OdrInputError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "health"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "health"
 SCHEMA = json.loads((FIXTURES / "accountHealthReport-2020-11-18.json").read_text())
 EXAMPLE: dict[str, Any] = SCHEMA["examples"][0]
 
@@ -439,51 +435,6 @@ def test_input_not_mutated() -> None:
     obj = copy.deepcopy(EXAMPLE)
     parse_account_health(obj)
     assert obj == EXAMPLE
-
-
-# ------------------------------------------------------------------------------------------
-# marketplaces and feedback date formats
-
-
-def test_marketplace_table() -> None:
-    frame = marketplaces_frame()
-    assert frame.height == len(MARKETPLACES) == 22
-    for column in ("marketplace_id", "marketplace", "country"):
-        assert frame[column].n_unique() == frame.height
-    assert dict(frame.select("country", "marketplace").iter_rows())["IE"] == "Amazon.ie"
-
-
-@pytest.mark.parametrize(
-    ("marketplace", "fmt", "written"),
-    [
-        # E14: 2017-01-13 as each marketplace writes it
-        ("Amazon.com", "%m/%d/%y", "01/13/17"),
-        ("ATVPDKIKX0DER", "%m/%d/%y", "01/13/17"),
-        ("us", "%m/%d/%y", "01/13/17"),
-        ("Amazon.de", "%d.%m.%y", "13.01.17"),
-        ("A1VC38T7YXB528", "%y/%m/%d", "17/01/13"),
-        ("SE", "%Y-%m-%d", "2017-01-13"),
-        ("Amazon.co.uk", "%d/%m/%y", "13/01/17"),
-        ("GB", "%d/%m/%y", "13/01/17"),
-        ("amazon.ca", "%d/%m/%y", "13/01/17"),
-        ("MX", "%d/%m/%y", "13/01/17"),
-        (" A28R8C7NBKEWEA ", "%d/%m/%y", "13/01/17"),
-    ],
-)
-def test_feedback_date_format(marketplace: str, fmt: str, written: str) -> None:
-    assert feedback_date_format(marketplace) == fmt
-    day = pl.Series([dt.date(2017, 1, 13)])
-    assert day.dt.strftime(fmt).to_list() == [written]
-    assert pl.Series([written]).str.strptime(pl.Date, fmt).to_list() == [dt.date(2017, 1, 13)]
-
-
-def test_unknown_marketplace_lists_known_ones() -> None:
-    with pytest.raises(OdrInputError, match=r"unknown marketplace 'Amazon\.xx'") as err:
-        feedback_date_format("Amazon.xx")
-    assert "Amazon.co.uk (UK, A1F83G8C2ARO7P)" in str(err.value)
-    with pytest.raises(OdrInputError):
-        marketplace_name("")
-    assert marketplace_name("A1PA6795UKMFR9") == "Amazon.de"
 
 
 def test_rate_tolerance() -> None:
