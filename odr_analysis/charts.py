@@ -40,7 +40,7 @@ from odr_analysis import words
 from odr_analysis.outlook import under_target
 from odr_analysis.portfolio import STATUS_ORDER, portfolio_status
 from odr_analysis.rules import OdrRules
-from odr_analysis.schema import COMPONENT_OF_KIND, KINDS
+from odr_analysis.schema import COMPONENT_OF_KIND, KINDS, WINDOW_COLUMNS
 
 __all__ = [
     "CHANNEL_COLORS",
@@ -187,6 +187,19 @@ def _title(text: str, subtitle: str | list[str] | None = None) -> alt.Title:
     return alt.Title(text, subtitle=subtitle or [], anchor="start")
 
 
+def _day_tooltip() -> list[alt.Tooltip]:
+    """The tooltip of one report date of a channel: its window, counts and rate."""
+    return [
+        alt.Tooltip("channel:N", title="Channel"),
+        _date_tip("as_of", "Report date"),
+        _date_tip("window_start", "Window from (order date)"),
+        _date_tip("window_end", "Window to (order date)"),
+        alt.Tooltip("order_count:Q", title="Orders in window", format=","),
+        alt.Tooltip("defective_orders:Q", title="Defective orders", format=","),
+        alt.Tooltip("odr:Q", title="ODR", format=".2%"),
+    ]
+
+
 def _hover(base: alt.Chart, tooltip: list[alt.Tooltip], **encoding: Any) -> alt.Chart:
     """Invisible points that carry the tooltip of each row (a line has one tooltip in all).
 
@@ -302,15 +315,7 @@ def odr_over_time(
         )
     if matured is not None:
         layers.extend(_matured_layers(matured, frame, x, dash))
-    tooltip = [
-        alt.Tooltip("channel:N", title="Channel"),
-        _date_tip("as_of", "Report date"),
-        _date_tip("window_start", "Window from (order date)"),
-        _date_tip("window_end", "Window to (order date)"),
-        alt.Tooltip("order_count:Q", title="Orders in window", format=","),
-        alt.Tooltip("defective_orders:Q", title="Defective orders", format=","),
-        alt.Tooltip("odr:Q", title="ODR", format=".2%"),
-    ]
+    tooltip = _day_tooltip()
     base = alt.Chart(frame).encode(x=x, y=_rate_y(), color=_channel_color(lines=True))
     layers.append(base.mark_line(interpolate="step-after", strokeWidth=2).encode(strokeDash=dash))
     if tooltips:
@@ -610,15 +615,7 @@ def dropoff_chart(
             f"{function}: pass the DropoffCalendar from whatif.dropoff_calendar(), got "
             f"{type(calendar).__name__}"
         ) from None
-    columns = (
-        "channel",
-        "as_of",
-        "window_start",
-        "window_end",
-        "order_count",
-        "defective_orders",
-        "odr",
-    )
+    columns = ("channel", *WINDOW_COLUMNS, "order_count", "defective_orders", "odr")
     today = _frame(today, function, "calendar.today", columns)
     path = _frame(path, function, "calendar.path", columns)
     defects = _frame(
@@ -669,15 +666,7 @@ def dropoff_chart(
     )
     x = _date_x("as_of", "Report date")
     line = alt.Chart(frame).encode(x=x, y=_rate_y(), color=_channel_color(lines=True))
-    tooltip = [
-        alt.Tooltip("channel:N", title="Channel"),
-        _date_tip("as_of", "Report date"),
-        _date_tip("window_start", "Window from (order date)"),
-        _date_tip("window_end", "Window to (order date)"),
-        alt.Tooltip("order_count:Q", title="Orders in window", format=","),
-        alt.Tooltip("defective_orders:Q", title="Defective orders", format=","),
-        alt.Tooltip("odr:Q", title="ODR", format=".2%"),
-    ]
+    tooltip = _day_tooltip()
     layers: list[alt.Chart] = [
         line.mark_line(interpolate="step-after", strokeWidth=2),
     ]
@@ -892,7 +881,7 @@ def _first_under(
         return [], never
     lo, hi = begin, frame["as_of"].max()
     if past is not None and past.height:
-        lo = min(lo, past["as_of"].min())  # type: ignore[type-var]
+        lo = min(lo, past["as_of"].min())  # type: ignore[type-var, assignment]
     # Late dates get their label on the left of the rule; labels are stacked from the top.
     late = pl.col("as_of") > pl.lit(lo) + (pl.lit(hi) - pl.lit(lo)) * 0.65
     labels = [words.outlook_label(c, goal, d) for c, d in first.iter_rows()]

@@ -99,7 +99,7 @@ class OrderIndex:
 
     def first_day(self) -> np.ndarray:
         """Each group's first order day (a day number)."""
-        starts = np.flatnonzero(np.r_[True, self.group[1:] != self.group[:-1]])
+        starts = np.flatnonzero(np.diff(self.group, prepend=-1))  # the first row of each group
         return self.day[starts]
 
 
@@ -127,17 +127,25 @@ def order_index(parts: OdrParts) -> OrderIndex:
 
 
 def _build_index(counts: pl.DataFrame, keys: list[str]) -> OrderIndex:
-    groups = counts.select(keys).unique().sort(keys)
-    rows = (
-        counts.join(groups.with_row_index("_g"), on=keys, how="left", nulls_equal=True)
-        .select(
-            group=pl.col("_g").cast(pl.Int64),
-            day=pl.col("order_date").cast(pl.Int32).cast(pl.Int64),
-            orders=pl.col("orders").cast(pl.Int64),
-        )
-        .sort("group", "day")
-    )
-    group, day, orders = (rows[c].to_numpy() for c in rows.columns)
+    """The index of ``counts``; the work is per run of equal keys, so it is cheap on a frame
+    sorted by its keys and dates (as :func:`~odr_analysis.parts.prepare` leaves it)."""
+    if counts.height == 0:
+        empty = np.zeros(0, np.int64)
+        return OrderIndex(tuple(keys), counts.select(keys).clear(), empty, empty, empty, empty)
+    run = counts.select(pl.struct(keys).rle_id()).to_series().to_numpy()
+    starts = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
+    heads = counts.select(pl.col(keys).gather(starts))
+    groups = heads.unique().sort(keys)
+    number = heads.join(
+        groups.with_row_index("_g"), on=keys, how="left", maintain_order="left", nulls_equal=True
+    )["_g"].to_numpy()
+    group = number[run].astype(np.int64)
+    day = counts["order_date"].to_physical().to_numpy().astype(np.int64)
+    orders = counts["orders"].to_numpy().astype(np.int64)
+    code = group * _SPREAD + day
+    if code.size > 1 and not np.all(code[1:] > code[:-1]):
+        by = np.argsort(code, kind="stable")
+        group, day, orders = group[by], day[by], orders[by]
     before = np.zeros(orders.size, np.int64)
     np.cumsum(orders[:-1], out=before[1:])
     for array in (group, day, orders, before):

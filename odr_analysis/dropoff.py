@@ -72,7 +72,7 @@ def dropoff_calendar(
 
     ``orders`` and ``defects`` are the canonical frames, or ``orders`` is the
     :class:`~odr_analysis.parts.OdrParts` prepared from them (then leave out ``defects``).
-    ``horizon`` defaults to ``lag_days + window_days``: by then every order known on ``as_of``
+    ``horizon`` defaults to ``rules.days_to_leave``: by then every order known on ``as_of``
     (the newest are dated ``as_of``) has left. The path assumes nothing new happens (see
     :func:`~odr_analysis.parts.known_on`): no new order and no new defect, so the count of
     defective orders falls exactly on the ``leaves_window_on`` dates (and rises only when a
@@ -98,9 +98,7 @@ def dropoff_calendar(
     parts = as_parts(orders, defects, rules=rules)
     rules = parts.rules
     day = to_date(as_of, "as_of")
-    horizon = whole_days(
-        rules.lag_days + rules.window_days if horizon is None else horizon, "horizon", minimum=1
-    )
+    horizon = whole_days(rules.days_to_leave if horizon is None else horizon, "horizon", minimum=1)
     keys = list(parts.keys)
     known = known_on(parts, as_of=day)
     window = rules.window(day)

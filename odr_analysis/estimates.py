@@ -144,7 +144,7 @@ def around(parts: OdrParts, as_of: dt.date, lookback: int) -> Base:
 
 def lookback_for(rules: OdrRules, *extra: int) -> int:
     """Days back a :class:`Base` must reach: the matured cohort, today's window and ``extra``."""
-    return max(MATURED_MIN_AGE + MATURED_DAYS - 1, rules.lag_days + rules.window_days - 1, *extra)
+    return max(MATURED_MIN_AGE + MATURED_DAYS - 1, rules.days_to_leave - 1, *extra)
 
 
 def recent_orders(base: Base, days: int) -> tuple[np.ndarray, np.ndarray, list[str]]:

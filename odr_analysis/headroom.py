@@ -15,7 +15,7 @@ import polars as pl
 from odr_analysis.daily import daily_path
 from odr_analysis.parts import OdrParts, as_parts, known_on
 from odr_analysis.rules import OdrRules, to_date
-from odr_analysis.schema import Frame
+from odr_analysis.schema import WINDOW_COLUMNS, Frame
 
 __all__ = ["defects_allowed", "orders_needed"]
 
@@ -75,9 +75,7 @@ def defects_allowed(
         today.with_columns(_jmax=_largest_under(n, target))
         .select(
             *keys,
-            "as_of",
-            "window_start",
-            "window_end",
+            *WINDOW_COLUMNS,
             "order_count",
             "defective_orders",
             "odr",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final, Literal, Protocol
 
 import altair as alt
 import polars as pl
@@ -38,11 +38,12 @@ __all__ = [
     "worst_group",
 ]
 
-RENDERERS: Final = ("svg", "jupyter")
+Renderer = Literal["svg", "jupyter"]
+RENDERERS: Final[tuple[Renderer, ...]] = ("svg", "jupyter")
 """The renderers :func:`setup` accepts (see the module docstring)."""
 
 
-def setup(renderer: str = "svg") -> str:
+def setup(renderer: Renderer = "svg") -> Renderer:
     """Make altair charts show offline in JupyterLab, Voila and headless runs; return the name.
 
     ``"svg"`` (default): static SVG drawn by vl-convert; ``"jupyter"``: interactive
@@ -107,9 +108,9 @@ def default_as_of(account: Frames, *, rules: OdrRules = OdrRules()) -> dt.date:
         account.defects.get_column("event_date").max(),
     ]
     if account.health.height and "window_end" in account.health.columns:
-        lag = dt.timedelta(days=rules.lag_days)
         newest = account.health.get_column("window_end").max()
-        candidates.append(None if newest is None else newest + lag)  # type: ignore[operator]
+        if isinstance(newest, dt.date):
+            candidates.append(rules.enters_window_on(newest))
     days = [d for d in candidates if isinstance(d, dt.date)]
     if not days:
         raise ValueError(
@@ -153,5 +154,5 @@ def history_start(
     earliest = as_of - dt.timedelta(days=days)
     if not isinstance(first, dt.date):
         return earliest
-    full = first + dt.timedelta(days=rules.lag_days + rules.window_days - 1)
+    full = rules.leaves_window_on(first) - dt.timedelta(days=1)
     return min(as_of, max(earliest, full))

@@ -50,7 +50,7 @@ from odr_analysis.parts import OdrParts, known_on, prepare
 from odr_analysis.projection import Assumptions, Projection, project
 from odr_analysis.removal import Removal, removal_ranking
 from odr_analysis.rules import OdrRules, to_date
-from odr_analysis.schema import GROUP_KEYS, validate_defects, validate_orders
+from odr_analysis.schema import GROUP_KEYS, DefectKind, validate_defects, validate_orders
 
 __all__ = ["PanelState", "WhatIfPanel"]
 
@@ -116,7 +116,7 @@ class PanelState:
     horizon: int
     first_under: dt.date | None
     first_over: dt.date | None
-    removed: tuple[tuple[str, str], ...]
+    removed: tuple[tuple[str, DefectKind], ...]
     rate_today_after: float | None
     first_under_after: dt.date | None
     assumptions: Assumptions
@@ -157,8 +157,8 @@ def _outlook(projection: Projection) -> dict[str, Any]:
 def _svg(chart: alt.TopLevelMixin) -> str:
     """The chart drawn as SVG by vl-convert (no browser, no CDN).
 
-    The spec is not validated again here (the chart functions are tested for that), which
-    saves a tenth of a second on every slider move.
+    The spec is not validated again here (the chart functions are tested for that): that
+    saves time on every slider move (``benchmarks/README.md``).
     """
     version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
     return str(vl_convert.vegalite_to_svg(chart.to_dict(validate=False), vl_version=version))

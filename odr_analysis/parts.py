@@ -148,8 +148,8 @@ def prepare(
 def _all_distinct(values: pl.Series) -> bool:
     """True when no two of ``values`` are equal.
 
-    Sorts them on one thread and compares neighbours: on 10 million UInt64 that takes 0.17 s
-    of CPU, where ``n_unique`` takes 0.29 s (on two threads); the other core is busy anyway.
+    Sorts them on one thread and compares neighbours: less CPU than ``n_unique`` on two
+    threads, and the other core is busy anyway (``benchmarks/README.md`` has the figures).
     """
     ordered = values.sort(multithreaded=False).to_numpy()
     last, step = ordered.size - 1, 1 << 20  # neighbours compared a million at a time
@@ -172,8 +172,8 @@ def _orders_per_day(table: pl.DataFrame, keys: list[str]) -> tuple[pl.DataFrame,
     and the channels of all orders, cancelled or not (for the value checks).
 
     Groups are numbered by a hash of their keys and counted with ``np.bincount`` into a dense
-    grid of groups x order dates: on 10 million orders a fraction of the CPU time of a polars
-    ``group_by`` on the text keys. When the grid would be too large, or two groups share a
+    grid of groups x order dates, far cheaper than a polars ``group_by`` on the text keys
+    (``benchmarks/README.md``). When the grid would be too large, or two groups share a
     hash, an exact ``group_by`` counts instead.
     """
     rows = table.select(
@@ -216,8 +216,8 @@ def _order_grid(
     each group's first row, and the first day as a day number; or None when the grid would
     be too large or two groups' hashes collide.
 
-    Works through the rows a chunk at a time: a fresh 80 MB temporary costs more in page
-    faults than the arithmetic on it, while a chunk's temporaries stay in cache.
+    Works through the rows a chunk at a time: a fresh temporary of every row costs more in
+    page faults than the arithmetic on it, while a chunk's temporaries stay in cache.
     """
     group = rows["group"]
     first = group.arg_unique()
@@ -237,7 +237,7 @@ def _order_grid(
     grid = np.zeros(size, dtype=np.int64)
     frame = rows.with_columns(day=day, **({} if kept is None else {"kept": kept}))
     # Cells gather in a buffer of about a million, then go to bincount together (a bincount
-    # per chunk would spend more time clearing its output than counting).
+    # per chunk would clear its whole output each time).
     buffer, filled = np.empty(1 << 20, dtype=np.int64), 0
     for start, length in _slices(group.chunk_lengths()):
         part = frame.slice(start, length)
@@ -308,7 +308,7 @@ def _defect_spans(
     if "_cancelled" in table.columns:
         wanted = wanted & ~table["_cancelled"]
     # Rows keep the orders frame's order (by row number, then kind and start): a sort on
-    # three small columns, where one on the text keys took four times the CPU (10M orders).
+    # three small columns, far cheaper than one on the text keys.
     candidates = table.select(*keys, "order_id", "order_date").filter(wanted)
     return (
         segments.lazy()

@@ -161,9 +161,9 @@ class Assumptions:
         Report dates ``as_of + 1 .. as_of + horizon`` (days).
     n_sims, seed
         Monte Carlo simulations and the seed: the same seed gives the same numbers. The
-        default, 500, keeps a 90-day projection of a 200,000-order account fast enough for a
-        slider (the Monte Carlo error is then about 2 points on a probability and about 1.5
-        defective orders on a band edge); pass 2,000 for a report.
+        default, 500, is what the what-if panel uses behind its sliders (its speed and the
+        Monte Carlo error it leaves are measured in ``benchmarks/README.md``); the reports
+        use 2,000.
     level
         The band's coverage: 0.9 is the 5th to 95th percentile.
     arrival_delay
@@ -325,7 +325,6 @@ def _resolve(base: Base, a: Assumptions) -> _Inputs:
 def _cohorts(base: Base, inputs: _Inputs, horizon: int) -> Cohorts:
     """The cohorts of every window of report days ``as_of + 1 .. as_of + horizon``, exactly."""
     rules = base.rules
-    lag, width = rules.lag_days, rules.window_days
     o = np.arange(rules.order_days(1)[0], rules.order_days(horizon)[1] + 1)
     d = np.arange(1, horizon + 1)
     known = o <= 0
@@ -337,8 +336,8 @@ def _cohorts(base: Base, inputs: _Inputs, horizon: int) -> Cohorts:
     # the extra clean orders, whole orders rounded on their own: in the windows, never pending
     clean = np.zeros_like(n_o)
     clean[:, ~known] = planned(inputs.extra, o[~known])
-    enter = o + lag
-    last = np.minimum(enter + width - 1, horizon)
+    enter, exits = rules.report_days(o)
+    last = np.minimum(exits, horizon)
     window = ((enter[:, None] <= d[None, :]) & (d[None, :] <= last[:, None])).astype(np.int64)
     f_now = cdf_at(inputs.cdf, -o)
     f_day = cdf_at(inputs.cdf, d[None, :] - o[:, None])

@@ -83,7 +83,7 @@ def _report_dates(
     for start, end in windows.iter_rows():
         if end < start:
             raise OdrInputError(f"health window ends ({end}) before it starts ({start})")
-        day = as_of if as_of is not None else end + dt.timedelta(days=rules.lag_days)
+        day = as_of if as_of is not None else rules.enters_window_on(end)
         if day < end:
             raise OdrInputError(
                 f"as_of {day} is before the end of Amazon's window ({end}): the report date "

@@ -116,6 +116,15 @@ class OdrRules:
 
     # -- the window arithmetic: the only place that adds lag and window to a day -----------------
 
+    @property
+    def days_to_leave(self) -> int:
+        """Days from an order's date to the first report date whose window no longer holds it.
+
+        >>> OdrRules().days_to_leave
+        74
+        """
+        return self.lag_days + self.window_days
+
     def order_days(self, report_day: Days) -> tuple[Days, Days]:
         """The first and last order day in the window of ``report_day`` (day numbers, inclusive).
 

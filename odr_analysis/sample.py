@@ -1562,7 +1562,7 @@ def _readme(truths: dict[str, Truth], files: dict[str, list[str]]) -> str:
         ]
         if pending.height:
             first = pending.row(0, named=True)
-            enters = first["order_date"] + dt.timedelta(days=rules.lag_days)
+            enters = rules.enters_window_on(first["order_date"])
             lines.append(
                 f"* {pending.height} counted defect(s) already received on orders too recent "
                 f"for the window; the first enters it on {enters}."

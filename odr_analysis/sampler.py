@@ -330,9 +330,8 @@ def _arrivals(rng: np.random.Generator, arrival: _Arrival, row: np.ndarray) -> n
 
 
 _BLOCK_CELLS = 32_768
-"""Cells (group x cohort x simulation) drawn at a time: small arrays, reused by the allocator.
-
-Fresh large arrays cost page faults, which dominate on small virtual machines."""
+"""Cells (group x cohort x simulation) drawn at a time: small arrays, reused by the allocator
+(fresh large arrays cost page faults)."""
 
 
 def monte_carlo(

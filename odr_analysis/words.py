@@ -27,7 +27,14 @@ from typing import Any, Final, NamedTuple
 
 import polars as pl
 
-from odr_analysis.schema import CHANGE_PARTS, COUNT_COLUMNS, GROUP_KEYS, ODR_COLUMNS
+from odr_analysis.schema import (
+    CHANGE_PARTS,
+    COUNT_COLUMNS,
+    GROUP_KEYS,
+    ODR_COLUMNS,
+    Channel,
+    DefectKind,
+)
 
 __all__ = [
     "CAUSES",
@@ -214,7 +221,7 @@ class KindWords(NamedTuple):
         return sentence(self.all)
 
 
-KINDS: Final[Mapping[str, KindWords]] = {
+KINDS: Final[Mapping[DefectKind, KindWords]] = {
     "negative_feedback": KindWords(
         one="negative feedback",
         many="negative feedbacks",
@@ -250,7 +257,7 @@ class ChannelWords(NamedTuple):
     picker: str
 
 
-CHANNELS: Final[Mapping[str, ChannelWords]] = {
+CHANNELS: Final[Mapping[Channel, ChannelWords]] = {
     "AFN": ChannelWords(
         heading="FBA orders (AFN, fulfilled by Amazon)",
         prose="FBA orders",
@@ -1059,7 +1066,7 @@ def dropoff(today: pl.DataFrame, defects: pl.DataFrame, path: pl.DataFrame) -> s
 def removal(
     *,
     order_ids: Sequence[str] = (),
-    kinds: Sequence[str] = (),
+    kinds: Sequence[DefectKind] = (),
     newest_feedback: int = 0,
     appealable_claims: bool = False,
     label: str = "",
@@ -1187,7 +1194,7 @@ def status_line(row: Mapping[str, Any], *, target: float = 0.01) -> str:
 # The what-if panel's headline (odr_analysis.panel)
 
 
-def what_removed(removed: Sequence[tuple[str, str]]) -> str:
+def what_removed(removed: Sequence[tuple[str, DefectKind]]) -> str:
     """``(("o1", "negative_feedback"), ("o2", "negative_feedback"))`` -> ``these 2 feedbacks``.
 
     >>> what_removed((("o1", "negative_feedback"),))
@@ -1210,7 +1217,7 @@ def headline(
     first_under: dt.date | None,
     first_over: dt.date | None,
     horizon: int,
-    removed: Sequence[tuple[str, str]] = (),
+    removed: Sequence[tuple[str, DefectKind]] = (),
     rate_today_after: float | None = None,
     first_under_after: dt.date | None = None,
 ) -> str:

@@ -24,13 +24,15 @@ import vl_convert as vlc
 
 from odr_analysis import charts
 from odr_analysis.charts import DATE_FORMAT, MAX_ROWS, PALETTE
-from odr_analysis.drilldown import defect_breakdown, portfolio_status
+from odr_analysis.drilldown import defect_breakdown
+from odr_analysis.dropoff import dropoff_calendar
 from odr_analysis.engine import odr, odr_daily
 from odr_analysis.explain import PARTS, explain_change
-from odr_analysis.forecast import Assumptions, maturity, project
+from odr_analysis.maturity import maturity
+from odr_analysis.portfolio import portfolio_status
+from odr_analysis.projection import Assumptions, project
 from odr_analysis.readers import load_account, load_portfolio
 from odr_analysis.stats import unusual_days
-from odr_analysis.whatif import dropoff_calendar
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -111,9 +113,16 @@ def built(request):
     return {
         "odr_over_time": charts.odr_over_time(daily, matured=matured),
         "composition": charts.composition_over_time(daily),
-        "drilldown_sku": charts.drilldown_chart(defect_breakdown(summit, as_of=D, by="sku")),
+        "drilldown_sku": charts.drilldown_chart(
+            defect_breakdown(
+                summit.orders, summit.defects, items=summit.items, as_of=D, dimension="sku"
+            )
+        ),
         "drilldown_country": charts.drilldown_chart(
-            defect_breakdown(summit, as_of=D, by="ship_country"), include_clean=True
+            defect_breakdown(
+                summit.orders, summit.defects, items=summit.items, as_of=D, dimension="ship_country"
+            ),
+            include_clean=True,
         ),
         "dropoff": charts.dropoff_chart(calendar),
         "projection": charts.projection_chart(projection, history=daily),
@@ -399,7 +408,9 @@ def test_drilldown_with_both_channels_labels_each_bar_with_its_channel(built):
 
 
 def test_drilldown_counts_hidden_clean_values(summit):
-    breakdown = defect_breakdown(summit, as_of=D, by="sku")
+    breakdown = defect_breakdown(
+        summit.orders, summit.defects, items=summit.items, as_of=D, dimension="sku"
+    )
     spec = charts.drilldown_chart(breakdown).to_dict()
     clean = breakdown.filter(pl.col("defective_orders") == 0).height
     assert f"Not shown: {clean} SKUs" in " ".join(spec["title"]["subtitle"])
@@ -408,7 +419,9 @@ def test_drilldown_counts_hidden_clean_values(summit):
 
 
 def test_drilldown_needs_a_dimension_when_the_frame_does_not_say(summit):
-    breakdown = defect_breakdown(summit, as_of=D, by="asin").drop("dimension")
+    breakdown = defect_breakdown(
+        summit.orders, summit.defects, items=summit.items, as_of=D, dimension="asin"
+    ).drop("dimension")
     with pytest.raises(ValueError, match="pass dimension="):
         charts.drilldown_chart(breakdown)
     chart = charts.drilldown_chart(breakdown, dimension="asin")

@@ -1,4 +1,4 @@
-"""Tests for odr_analysis.drilldown: the aggregations behind the drill-down and portfolio charts."""
+"""Tests for odr_analysis.drilldown: the aggregations behind the drill-down charts."""
 
 from __future__ import annotations
 
@@ -11,16 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from odr_analysis.drilldown import (
-    BREAKDOWN_COLUMNS,
-    STATUS_LABELS,
-    defect_breakdown,
-    portfolio_status,
-    window_orders,
-)
-from odr_analysis.engine import GROUP_KEYS, odr
+from odr_analysis.drilldown import BREAKDOWN_COLUMNS, defect_breakdown, window_orders
+from odr_analysis.engine import odr
 from odr_analysis.readers import load_account
 from odr_analysis.rules import OdrRules
+from odr_analysis.schema import GROUP_KEYS
 from odr_analysis.stats import wilson_interval
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +89,7 @@ def _items(pairs):
 def test_items_with_null_typed_columns_are_accepted():
     """An empty items frame built from empty lists has Null columns: still a breakdown."""
     items = pl.DataFrame({"account": [], "order_id": [], "sku": []})
-    out = defect_breakdown((_orders(["o1"]), _defects([]), items), as_of=AS_OF, by="sku")
+    out = defect_breakdown(_orders(["o1"]), _defects([]), items=items, as_of=AS_OF, dimension="sku")
     assert out.select("value", "orders").rows() == [("(not given)", 1)]
 
 
@@ -151,7 +146,14 @@ def test_window_orders_ignore_defects_received_after_the_report_date():
 @pytest.mark.parametrize("name", ["summit", "evergreen"])
 def test_order_level_breakdown_equals_the_engine_grouped_by_that_column(name, by, request):
     account = request.getfixturevalue(name)
-    out = defect_breakdown(account, as_of=REPORT_DATE, by=by, top=None)
+    out = defect_breakdown(
+        account.orders,
+        account.defects,
+        items=account.items,
+        as_of=REPORT_DATE,
+        dimension=by,
+        top=None,
+    )
     assert out.columns == list(BREAKDOWN_COLUMNS)
     engine = (
         odr(account.orders, account.defects, as_of=REPORT_DATE, by=[by])
@@ -179,7 +181,9 @@ def test_order_level_breakdown_equals_the_engine_grouped_by_that_column(name, by
 
 def test_summit_mfn_hand_warmers_are_the_worst_sku(summit):
     """The sample's holiday wave: 5 of the 50 MFN orders with hand warmers are defective."""
-    out = defect_breakdown(summit, as_of=REPORT_DATE, by="sku")
+    out = defect_breakdown(
+        summit.orders, summit.defects, items=summit.items, as_of=REPORT_DATE, dimension="sku"
+    )
     mfn = out.filter(pl.col("channel") == "MFN")
     top = mfn.row(0, named=True)
     assert (top["value"], top["orders"], top["defective_orders"], top["rank"]) == (
@@ -204,7 +208,7 @@ def test_an_order_with_two_skus_counts_for_both():
         ]
     )
     items = _items([("o1", "TENT"), ("o1", "MAT"), ("o1", "MAT"), ("o2", "TENT"), ("o3", "MAT")])
-    out = defect_breakdown((orders, defects, items), as_of=AS_OF, by="sku")
+    out = defect_breakdown(orders, defects, items=items, as_of=AS_OF, dimension="sku")
     rows = {r["value"]: r for r in out.iter_rows(named=True)}
     assert set(rows) == {"MAT", "TENT", "(not given)"}  # o4 has no item row
     assert (rows["MAT"]["orders"], rows["MAT"]["defective_orders"]) == (2, 2)  # o1 once
@@ -221,7 +225,7 @@ def test_an_order_with_two_skus_counts_for_both():
     assert rows["TENT"]["rate_low"] == pytest.approx(low)
     assert rows["TENT"]["rate_high"] == pytest.approx(high)
     assert rows["TENT"]["detail"] == "Product TENT"
-    asin = defect_breakdown((orders, defects, items), as_of=AS_OF, by="asin")
+    asin = defect_breakdown(orders, defects, items=items, as_of=AS_OF, dimension="asin")
     assert asin["value"].to_list() == ["B-MAT", "B-TENT", "(not given)"]
 
 
@@ -234,9 +238,9 @@ def test_ties_are_broken_by_rate_then_orders_then_value_and_top_keeps_the_first(
     # and orders: value order. E: o5 (0/1) last.
     pairs = [("o0", "A"), ("o1", "C"), ("o2", "C"), ("o3", "B"), ("o4", "B"), ("o5", "D")]
     items = _items([*pairs, ("o6", "D"), ("o5", "E")])
-    out = defect_breakdown((orders, defects, items), as_of=AS_OF, by="sku", top=None)
+    out = defect_breakdown(orders, defects, items=items, as_of=AS_OF, dimension="sku", top=None)
     assert out["value"].to_list() == ["A", "B", "C", "D", "E"]
-    top2 = defect_breakdown((orders, defects, items), as_of=AS_OF, by="sku", top=2)
+    top2 = defect_breakdown(orders, defects, items=items, as_of=AS_OF, dimension="sku", top=2)
     assert top2["value"].to_list() == ["A", "B"]
     assert top2["values_total"].to_list() == [5, 5]
 
@@ -245,21 +249,30 @@ def test_each_channel_is_ranked_on_its_own():
     orders = pl.concat([_orders(["a1", "a2"], channel="AFN"), _orders(["m1", "m2"])])
     defects = _defects([("m2", "chargeback", "service", None, dt.date(2024, 1, 10))])
     items = _items([("a1", "X"), ("a2", "Y"), ("m1", "X"), ("m2", "Y")])
-    out = defect_breakdown((orders, defects, items), as_of=AS_OF, by="sku", top=1)
+    out = defect_breakdown(orders, defects, items=items, as_of=AS_OF, dimension="sku", top=1)
     assert out.select("channel", "value", "rank").rows() == [("AFN", "X", 1), ("MFN", "Y", 1)]
     assert out["share_of_defective"].to_list() == [None, 1.0]
 
 
-def test_a_mapping_and_an_account_work_as_the_source(summit):
-    frames = {"orders": summit.orders, "defects": summit.defects, "items": summit.items}
-    a = defect_breakdown(frames, as_of=REPORT_DATE, by="asin")
-    b = defect_breakdown(summit, as_of=REPORT_DATE, by="asin")
+def test_lazy_and_eager_frames_give_the_same_breakdown(summit):
+    a = defect_breakdown(
+        summit.orders.lazy(),
+        summit.defects.lazy(),
+        items=summit.items.lazy(),
+        as_of=REPORT_DATE,
+        dimension="asin",
+    )
+    b = defect_breakdown(
+        summit.orders, summit.defects, items=summit.items, as_of=REPORT_DATE, dimension="asin"
+    )
     assert a.equals(b)
 
 
 def test_breakdown_does_not_modify_its_inputs(summit):
     before = summit.orders.clone(), summit.items.clone()
-    defect_breakdown(summit, as_of=REPORT_DATE, by="sku")
+    defect_breakdown(
+        summit.orders, summit.defects, items=summit.items, as_of=REPORT_DATE, dimension="sku"
+    )
     assert summit.orders.equals(before[0])
     assert summit.items.equals(before[1])
 
@@ -267,36 +280,40 @@ def test_breakdown_does_not_modify_its_inputs(summit):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"by": "colour"}, "by must be one of"),
+        ({"dimension": "colour"}, "dimension must be one of"),
         ({"top": 0}, "top must be a positive integer"),
         ({"top": True}, "top must be a positive integer"),
     ],
 )
 def test_bad_options_are_refused(summit, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        defect_breakdown(summit, as_of=REPORT_DATE, **kwargs)
+        defect_breakdown(
+            summit.orders, summit.defects, items=summit.items, as_of=REPORT_DATE, **kwargs
+        )
 
 
 def test_missing_frames_and_columns_say_what_is_missing():
     orders = _orders(["o1"])
     defects = _defects([])
     with pytest.raises(ValueError, match="needs the order items"):
-        defect_breakdown((orders, defects), as_of=AS_OF, by="sku")
+        defect_breakdown(orders, defects, as_of=AS_OF, dimension="sku")
     with pytest.raises(ValueError, match=r"items frame has no column\(s\) \['asin'\]"):
         defect_breakdown(
-            (orders, defects, _items([("o1", "A")]).drop("asin")), as_of=AS_OF, by="asin"
+            orders,
+            defects,
+            items=_items([("o1", "A")]).drop("asin"),
+            as_of=AS_OF,
+            dimension="asin",
         )
     with pytest.raises(ValueError, match="orders frame has no column 'ship_country'"):
-        defect_breakdown((orders, defects), as_of=AS_OF, by="ship_country")
-    with pytest.raises(TypeError, match="pass an Account"):
-        defect_breakdown("data/sample", as_of=AS_OF)
-    with pytest.raises(TypeError, match="no 'defects' frame"):
-        defect_breakdown({"orders": orders}, as_of=AS_OF)
+        defect_breakdown(orders, defects, as_of=AS_OF, dimension="ship_country")
+    with pytest.raises(TypeError, match="orders must be a polars DataFrame or LazyFrame"):
+        defect_breakdown("data/sample", defects, as_of=AS_OF)  # type: ignore[arg-type]
 
 
 def test_no_orders_in_the_window_gives_an_empty_frame():
     orders = _orders(["o1"], date=dt.date(2020, 1, 1), ship_country="US")
-    out = defect_breakdown((orders, _defects([])), as_of=AS_OF, by="ship_country")
+    out = defect_breakdown(orders, _defects([]), as_of=AS_OF, dimension="ship_country")
     assert out.is_empty()
     assert out.columns == list(BREAKDOWN_COLUMNS)
 
@@ -316,7 +333,7 @@ def test_sku_counts_match_a_brute_force_count(skus, defective):
         ]
     )
     items = _items([(o, s) for o, values in zip(ids, skus, strict=True) for s in sorted(values)])
-    out = defect_breakdown((orders, defects, items), as_of=AS_OF, by="sku", top=None)
+    out = defect_breakdown(orders, defects, items=items, as_of=AS_OF, dimension="sku", top=None)
     got = {r["value"]: (r["orders"], r["defective_orders"]) for r in out.iter_rows(named=True)}
     expected: dict[str, tuple[int, int]] = {}
     for values, bad in zip(skus, defective, strict=False):
@@ -326,93 +343,3 @@ def test_sku_counts_match_a_brute_force_count(skus, defective):
     assert got == expected
     ranks = out.sort("rank")
     assert ranks["defective_orders"].to_list() == sorted(ranks["defective_orders"], reverse=True)
-
-
-# --- portfolio_status -------------------------------------------------------------------------
-
-
-def _status_frame(rates, accounts=None):
-    accounts = accounts or [f"a{i}" for i in range(len(rates))]
-    return pl.DataFrame(
-        {
-            "account": accounts,
-            "marketplace": "Amazon.com",
-            "channel": "MFN",
-            "odr": rates,
-            "target": 0.01,
-        },
-        schema_overrides={"odr": pl.Float64},
-    )
-
-
-def test_status_boundaries_follow_the_strict_target():
-    frame = _status_frame([0.01, 0.0099, 0.008, 8 / 1000, 0.0079999, 0.0, None])
-    out = portfolio_status(frame).sort("account")
-    assert out["status"].to_list() == [
-        "breached",  # exactly 1% does not meet "less than 1%"
-        "at_risk",
-        "at_risk",  # 0.80% is within 20% of the target
-        "at_risk",
-        "met",
-        "met",
-        "no_orders",
-    ]
-    assert out["status_label"][0] == STATUS_LABELS["breached"]
-    assert out.filter(pl.col("account") == "a6")["headroom"].to_list() == [None]
-    assert out.filter(pl.col("account") == "a1")["headroom"][0] == pytest.approx(0.0001)
-
-
-def test_risk_rank_orders_accounts_by_their_worst_rate():
-    frame = pl.DataFrame(
-        {
-            "account": ["calm", "calm", "hot", "hot", "empty", "warm"],
-            "marketplace": "Amazon.com",
-            "channel": ["AFN", "MFN", "AFN", "MFN", "MFN", "MFN"],
-            "odr": [0.001, 0.002, 0.0, 0.03, None, 0.009],
-        }
-    )
-    out = portfolio_status(frame)
-    assert out.select("account", "channel").rows() == [
-        ("hot", "AFN"),
-        ("hot", "MFN"),
-        ("warm", "MFN"),
-        ("calm", "AFN"),
-        ("calm", "MFN"),
-        ("empty", "MFN"),
-    ]
-    assert out["risk_rank"].to_list() == [1, 2, 3, 4, 5, 6]
-    assert out["target"].to_list() == [0.01] * 6  # the default target without a column
-
-
-def test_at_risk_margin_and_target_can_be_changed():
-    frame = _status_frame([0.007, 0.017])
-    out = portfolio_status(frame, at_risk=0.5).sort("account")
-    assert out["status"].to_list() == ["at_risk", "breached"]
-    assert out["status_label"][0] == "At risk (within 50% of target)"
-    out = portfolio_status(frame, target=0.02).sort("account")
-    assert out["status"].to_list() == ["met", "at_risk"]
-
-
-def test_portfolio_status_on_the_sample_portfolio(summit, evergreen):
-    orders = pl.concat([summit.orders, evergreen.orders])
-    defects = pl.concat([summit.defects, evergreen.defects])
-    out = portfolio_status(odr(orders, defects, as_of=REPORT_DATE))
-    assert out.select("account", "channel", "status").rows()[0] == (
-        "summit-outdoor",
-        "AFN",
-        "met",
-    )
-    assert out.filter(pl.col("channel") == "MFN")["status"].to_list() == ["breached", "met"]
-
-
-@pytest.mark.parametrize("at_risk", [-0.1, 1, 1.5, True, "0.2"])
-def test_bad_at_risk_is_refused(at_risk):
-    with pytest.raises(ValueError, match="at_risk must be a fraction"):
-        portfolio_status(_status_frame([0.001]), at_risk=at_risk)
-
-
-def test_portfolio_status_needs_an_odr_frame():
-    with pytest.raises(ValueError, match=r"no column\(s\) \['odr'\]"):
-        portfolio_status(pl.DataFrame({"account": ["a"], "channel": ["MFN"]}))
-    with pytest.raises(TypeError, match="must be a polars DataFrame"):
-        portfolio_status({"account": ["a"]})  # type: ignore[arg-type]

@@ -13,15 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odr_analysis.engine import counted_defects, odr, prepare
-from odr_analysis.explain import (
-    EXPLAIN_COLUMNS,
-    PARTS,
-    explain_change,
-    explain_change_from_parts,
-    explain_daily,
-    explain_daily_from_parts,
-)
+from odr_analysis import words
+from odr_analysis.defects import counted_defects
+from odr_analysis.engine import odr
+from odr_analysis.explain import EXPLAIN_COLUMNS, PARTS, explain_change, explain_daily
+from odr_analysis.parts import prepare
 from odr_analysis.rules import OdrRules
 from odr_analysis.schema import DEFECTS_SCHEMA, ORDERS_SCHEMA, STATUSES, empty_defects
 
@@ -75,7 +71,9 @@ def test_only_clean_orders_leave_all_of_the_rise_is_clean_left() -> None:
     orders = orders_on([(T0, 5), (T0 + DAY, 5)])
     defects = defects_of([chargeback("o9", T0)])
     row = only_row(
-        explain_change(orders, defects, start=T0 + DAY, end=T0 + 2 * DAY, rules=TWO_DAYS)
+        words.with_change_words(
+            explain_change(orders, defects, start=T0 + DAY, end=T0 + 2 * DAY, rules=TWO_DAYS)
+        )
     )
     assert (row["odr_start"], row["odr_end"]) == (0.1, 0.2)
     assert row["clean_left"] == row["change"]  # exactly: one step moves, it gets the change
@@ -97,7 +95,9 @@ def test_clean_orders_swap_two_steps_share_the_change() -> None:
     orders = orders_on([(T0, 5), (T0 + DAY, 5), (T0 + 2 * DAY, 5)])
     defects = defects_of([chargeback("o9", T0)])
     row = only_row(
-        explain_change(orders, defects, start=T0 + DAY, end=T0 + 2 * DAY, rules=TWO_DAYS)
+        words.with_change_words(
+            explain_change(orders, defects, start=T0 + DAY, end=T0 + 2 * DAY, rules=TWO_DAYS)
+        )
     )
     assert row["change"] == 0
     assert row["clean_left"] == pytest.approx(1 / 15, abs=1e-15)
@@ -141,7 +141,9 @@ def test_one_new_defect_and_no_order_moving_is_all_new_defects() -> None:
     orders = orders_on([(T0 + 10 * DAY, 10)])
     defects = defects_of([chargeback("o3", T0 + 41 * DAY)])
     row = only_row(
-        explain_change(orders, defects, start=T0 + 40 * DAY, end=T0 + 41 * DAY, rules=rules)
+        words.with_change_words(
+            explain_change(orders, defects, start=T0 + 40 * DAY, end=T0 + 41 * DAY, rules=rules)
+        )
     )
     assert row["new_defects"] == row["change"] == 0.1
     assert (row["defective_left"], row["new_orders"], row["clean_left"]) == (0.0, 0.0, 0.0)
@@ -155,7 +157,9 @@ def test_feedback_revised_away_is_a_negative_new_defects_part() -> None:
     orders = orders_on([(T0 + 10 * DAY, 10)])
     defects = defects_of([feedback("o3", T0 + 20 * DAY, 1), feedback("o3", T0 + 45 * DAY, 4)])
     row = only_row(
-        explain_change(orders, defects, start=T0 + 40 * DAY, end=T0 + 45 * DAY, rules=rules)
+        words.with_change_words(
+            explain_change(orders, defects, start=T0 + 40 * DAY, end=T0 + 45 * DAY, rules=rules)
+        )
     )
     assert row["new_defects"] == row["change"] == -0.1
     assert (row["new_defect_orders"], row["revised_away_orders"]) == (0, 1)
@@ -169,7 +173,9 @@ def test_entering_orders_bring_defects_known_at_start_later_ones_are_new_defects
     orders = orders_on([(T0, 2), (T0 + DAY, 2), (T0 + 2 * DAY, 2)])
     defects = defects_of([feedback("o4", T0, 2), chargeback("o5", T0 + 2 * DAY)])
     row = only_row(
-        explain_change(orders, defects, start=T0 + DAY, end=T0 + 2 * DAY, rules=TWO_DAYS)
+        words.with_change_words(
+            explain_change(orders, defects, start=T0 + DAY, end=T0 + 2 * DAY, rules=TWO_DAYS)
+        )
     )
     assert (row["odr_start"], row["odr_end"]) == (0.0, 0.5)
     assert (row["entered_orders"], row["entered_defective_orders"]) == (2, 1)
@@ -197,7 +203,11 @@ def test_a_defect_arriving_on_an_order_that_left_changes_nothing() -> None:
 def test_empty_windows_give_null_parts_with_a_reason_and_counts() -> None:
     orders = orders_on([(T0, 3)])
     defects = defects_of([chargeback("o1", T0)])
-    row = only_row(explain_change(orders, defects, start=T0, end=T0 + DAY, rules=ONE_DAY))
+    row = only_row(
+        words.with_change_words(
+            explain_change(orders, defects, start=T0, end=T0 + DAY, rules=ONE_DAY)
+        )
+    )
     assert row["odr_start"] == pytest.approx(1 / 3)
     assert row["odr_end"] is None
     assert row["change"] is None
@@ -209,18 +219,28 @@ def test_empty_windows_give_null_parts_with_a_reason_and_counts() -> None:
         "date: no rate to explain (1 defective order left the window; "
         "2 clean orders left the window)"
     )
-    before = only_row(explain_change(orders, defects, start=T0 - DAY, end=T0, rules=ONE_DAY))
+    before = only_row(
+        words.with_change_words(
+            explain_change(orders, defects, start=T0 - DAY, end=T0, rules=ONE_DAY)
+        )
+    )
     assert before["reason"] == "no orders in the window on the start date: no rate to explain"
     assert before["message"].startswith("Your Amazon.com MFN ODR: is 33.33% on 2024-03-01; ")
     neither = only_row(
-        explain_change(orders, defects, start=T0 + DAY, end=T0 + 5 * DAY, rules=ONE_DAY)
+        words.with_change_words(
+            explain_change(orders, defects, start=T0 + DAY, end=T0 + 5 * DAY, rules=ONE_DAY)
+        )
     )
     assert neither["reason"].startswith("no orders in the window on either date")
 
 
 def test_same_day_and_reversed_dates() -> None:
     orders = orders_on([(T0, 3)])
-    row = only_row(explain_change(orders, empty_defects(), start=T0, end=T0, rules=ONE_DAY))
+    row = only_row(
+        words.with_change_words(
+            explain_change(orders, empty_defects(), start=T0, end=T0, rules=ONE_DAY)
+        )
+    )
     assert row["change"] == 0 and all(row[p] == 0 for p in PARTS)
     assert row["message"].endswith(
         "stayed at 0.00% between 2024-03-01 and 2024-03-01: "
@@ -242,7 +262,9 @@ def test_forum_question_rose_with_no_new_defect() -> None:
     start, end = T0 + 59 * DAY, T0 + 66 * DAY  # start window T0 .. T0+59, end T0+7 .. T0+66
     orders = orders_on([(T0, 120), (T0 + 30 * DAY, 880), (T0 + 62 * DAY, 40)])
     defects = defects_of([chargeback(f"o{200 + i}", T0 + 40 * DAY) for i in range(8)])
-    row = only_row(explain_change(orders, defects, start=start, end=end, rules=rules))
+    row = only_row(
+        words.with_change_words(explain_change(orders, defects, start=start, end=end, rules=rules))
+    )
     assert (row["odr_start"], row["odr_end"]) == (0.008, 8 / 920)
     assert row["clean_left"] == pytest.approx((8 / 880 - 0.008 + 8 / 920 - 8 / 1040) / 2)
     assert row["new_orders"] == pytest.approx((8 / 1040 - 0.008 + 8 / 920 - 8 / 880) / 2)
@@ -277,7 +299,7 @@ def test_from_parts_follows_an_edited_scenario() -> None:
     edited = dataclasses.replace(
         parts, defect_spans=parts.defect_spans.filter(pl.col("order_id") != "o0")
     )
-    got = explain_change_from_parts(edited, start=T0 + DAY, end=T0 + 2 * DAY)
+    got = explain_change(edited, start=T0 + DAY, end=T0 + 2 * DAY)
     want = explain_change(
         orders,
         defects.filter(pl.col("order_id") != "o0"),
@@ -501,7 +523,7 @@ def test_split_matches_reference_and_engine_and_adds_up(
         ]
     o = pl.DataFrame(orders, schema=ORDERS_SCHEMA)
     d = pl.DataFrame(defect_rows, schema=DEFECTS_SCHEMA)
-    got = explain_change(o, d, start=start, end=end, rules=rules)
+    got = words.with_change_words(explain_change(o, d, start=start, end=end, rules=rules))
     want = reference_split(orders, d, start, end, rules)
     engine = {
         day: {
@@ -596,13 +618,13 @@ def test_daily_vectorised_over_a_year_matches_pairwise() -> None:
     )
     defects = defects_of([chargeback(f"o{i}", dates[i] + 20 * DAY) for i in range(0, 1830, 37)])
     parts = prepare(orders, defects)
-    daily = explain_daily_from_parts(parts, start="2024-03-01", end="2024-12-31")
+    daily = explain_daily(parts, start="2024-03-01", end="2024-12-31")
     assert daily.height == 2 * 305
     defined = daily.filter(pl.col("change").is_not_null())
     error = defined.select((pl.sum_horizontal(PARTS) - pl.col("change")).abs().max()).item()
     assert error <= 1e-12
     for day in (D(2024, 3, 2), D(2024, 6, 15), D(2024, 12, 31)):
-        pair = explain_change_from_parts(parts, start=day - DAY, end=day)
+        pair = explain_change(parts, start=day - DAY, end=day)
         assert daily.filter(pl.col("end") == day).equals(pair)
 
 
@@ -629,7 +651,11 @@ def test_a_lone_entering_order_already_defective_reads_well() -> None:
     # lag 14: the order of T0 (chargeback on T0+2) enters the window on T0+14, after start T0+5.
     orders = orders_on([(T0, 1), (T0 - 20 * DAY, 2)])
     defects = defects_of([chargeback("o0", T0 + 2 * DAY)])
-    row = only_row(explain_change(orders, defects, start=T0 + 5 * DAY, end=T0 + 20 * DAY))
+    row = only_row(
+        words.with_change_words(
+            explain_change(orders, defects, start=T0 + 5 * DAY, end=T0 + 20 * DAY)
+        )
+    )
     assert (row["entered_orders"], row["entered_defective_orders"]) == (1, 1)
     assert row["new_orders"] == row["change"] == 1 / 3
     assert row["message"].endswith(

@@ -22,12 +22,14 @@ import pytest
 from conftest import NOTEBOOKS_DIR, ROOT, execute_notebook, notebook_paths, notebook_problems
 
 from odr_analysis import notebook
-from odr_analysis.engine import odr, prepare
-from odr_analysis.forecast import Assumptions, project
+from odr_analysis import words
+from odr_analysis.engine import odr
+from odr_analysis.headroom import defects_allowed
+from odr_analysis.parts import prepare
+from odr_analysis.projection import Assumptions, project
 from odr_analysis.panel import CHART_CLASS, HEADLINE_CLASS, WhatIfPanel
 from odr_analysis.readers import Account, load_account
 from odr_analysis.reconcile import reconcile
-from odr_analysis.whatif import defects_allowed
 
 SAMPLE = ROOT / "data" / "sample"
 AS_OF = dt.date(2026, 2, 23)
@@ -138,7 +140,7 @@ def test_01_numbers_are_the_engines(executed: Executed, sample: Account) -> None
     text = printed(nb)
     assert "Report date: Monday 23 February 2026" in text
     status = odr(sample.orders, sample.defects, as_of=AS_OF)
-    lines = [notebook.status_line(row) for row in status.iter_rows(named=True)]
+    lines = [words.status_line(row) for row in status.iter_rows(named=True)]
     assert "\n".join(lines) + "\n" in cell_texts(nb)
     assert "summit-outdoor Amazon.com MFN: 2.55% = 19 defective of 746 orders" in text
     assert "Showing summit-outdoor on Amazon.com." in text
@@ -200,22 +202,25 @@ def test_03_numbers(executed: Executed, sample: Account) -> None:
     nb = executed("03-threshold-comparison.ipynb")
     texts = cell_texts(nb)
     status = odr(sample.orders, sample.defects, as_of=AS_OF)
-    lines = [notebook.status_line(row) for row in status.iter_rows(named=True)]
+    lines = [words.status_line(row) for row in status.iter_rows(named=True)]
     assert "\n".join(lines) + "\n" in texts
     allowed = defects_allowed(sample.orders, sample.defects, as_of=AS_OF)
-    headroom = [f"{notebook.group_label(r)}: {r['message']}" for r in allowed.iter_rows(named=True)]
+    headroom = [
+        f"{words.group_label(r)}: {r['message']}"
+        for r in allowed.with_columns(words.headroom()).iter_rows(named=True)
+    ]
     assert "\n".join(headroom) + "\n" in texts
     projection = project(
         prepare(sample.orders, sample.defects),
         as_of=AS_OF,
-        assumptions=Assumptions(horizon_days=30),
+        assumptions=Assumptions(horizon=30),
     )
     chance = projection.daily.filter(
         (pl.col("account") == "summit-outdoor") & (pl.col("channel") == "MFN")
     )["prob_at_or_above_target"].max()
     text = printed(nb)
     line = next(x for x in text.splitlines() if x.startswith("summit-outdoor Amazon.com MFN: exp"))
-    assert f"chance of being at or over the target {notebook.pct(chance, 0)};" in line
+    assert f"chance of being at or over the target {words.pct(chance, 0)};" in line
     at_risk = [line for line in text.splitlines() if line.startswith("AT RISK ")]
     assert f"{len(at_risk)} channel(s) at risk" in text
     assert at_risk[0].startswith("AT RISK summit-outdoor Amazon.com MFN: 2.55% today (Breached")
@@ -234,15 +239,15 @@ def test_03_charts(executed: Executed) -> None:
 # --- the helpers the notebooks call -----------------------------------------------------------
 
 
-def test_default_report_date_of_the_sample(sample: Account) -> None:
-    assert notebook.default_report_date(sample) == AS_OF
-    assert notebook.report_date(None, sample) == AS_OF
-    assert notebook.report_date("2026-01-31", sample) == dt.date(2026, 1, 31)
-    with pytest.raises(ValueError, match="REPORT_DATE must be a date as YYYY-MM-DD"):
-        notebook.report_date("31/01/2026", sample)
+def test_default_as_of_of_the_sample(sample: Account) -> None:
+    assert notebook.default_as_of(sample) == AS_OF
+    assert notebook.resolve_as_of(None, sample) == AS_OF
+    assert notebook.resolve_as_of("2026-01-31", sample) == dt.date(2026, 1, 31)
+    with pytest.raises(ValueError, match="AS_OF must be a date as YYYY-MM-DD"):
+        notebook.resolve_as_of("31/01/2026", sample)
 
 
-def test_default_report_date_without_a_health_report(sample: Account) -> None:
+def test_default_as_of_without_a_health_report(sample: Account) -> None:
     orders = sample.orders.filter(pl.col("order_date") <= dt.date(2026, 1, 10))
     defects = sample.defects.filter(pl.col("event_date") <= dt.date(2026, 1, 20))
     latest_defect = defects["event_date"].max()
@@ -257,7 +262,7 @@ def test_default_report_date_without_a_health_report(sample: Account) -> None:
         ingest=sample.ingest,
         rejects=sample.rejects,
     )
-    assert notebook.default_report_date(no_health) == latest_defect
+    assert notebook.default_as_of(no_health) == latest_defect
     empty = Account(
         name="empty",
         orders=sample.orders.clear(),
@@ -269,7 +274,7 @@ def test_default_report_date_without_a_health_report(sample: Account) -> None:
         rejects=sample.rejects,
     )
     with pytest.raises(ValueError, match="empty: no orders and no defects were read"):
-        notebook.default_report_date(empty)
+        notebook.default_as_of(empty)
 
 
 def test_load_a_portfolio_an_account_folder_or_one_account() -> None:
@@ -313,4 +318,4 @@ def test_worst_group_history_start_and_pct(sample: Account) -> None:
     assert notebook.history_start(sample, AS_OF, days=100) == AS_OF - dt.timedelta(days=100)
     # a year back would start before the first full window (the data begins 2025-01-24)
     assert notebook.history_start(sample, AS_OF) == first + dt.timedelta(days=73)
-    assert notebook.pct(None) == "n/a" and notebook.pct(0.0125) == "1.25%"
+    assert words.pct(None) == "n/a" and words.pct(0.0125) == "1.25%"

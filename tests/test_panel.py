@@ -1,7 +1,7 @@
 """The what-if panel without a browser: set widget values, check the numbers it recomputes.
 
 Every number of :meth:`WhatIfPanel.state` is checked against the library functions called
-directly (engine, whatif, forecast) on the sample data (report date 2026-02-23).
+directly (engine, removal, projection) on the sample data (report date 2026-02-23).
 """
 
 from __future__ import annotations
@@ -15,19 +15,16 @@ import pytest
 from conftest import ROOT
 
 import odr_analysis.panel as panel_module
-from odr_analysis.engine import odr, prepare
-from odr_analysis.forecast import (
-    Assumptions,
-    Projection,
-    matured_defect_rate,
-    project,
-    recent_daily_orders,
-)
-from odr_analysis.notebook import load, pct
-from odr_analysis.panel import PanelState, WhatIfPanel, headline
+from odr_analysis.engine import odr
+from odr_analysis.estimates import matured_defect_rate, recent_daily_orders
+from odr_analysis.notebook import load
+from odr_analysis.panel import PanelState, WhatIfPanel
+from odr_analysis.parts import prepare
+from odr_analysis.projection import Assumptions, Projection, project
 from odr_analysis.readers import Account
+from odr_analysis.removal import Removal, removal_ranking, simulate_removal
 from odr_analysis.rules import OdrRules
-from odr_analysis.whatif import Removal, removal_ranking, simulate_removal
+from odr_analysis.words import pct
 
 AS_OF = dt.date(2026, 2, 23)
 KEYS = ["account", "marketplace", "channel"]
@@ -94,7 +91,7 @@ def direct_projection(
             daily_orders=daily,
             defect_rate=rate,
             extra_clean_orders=extra,
-            horizon_days=horizon,
+            horizon=horizon,
             n_sims=500,
         ),
     )
@@ -171,7 +168,7 @@ def test_extra_clean_orders_are_in_the_projection_with_its_chance_of_breach(
         daily_orders=after.daily_orders,
         defect_rate=after.defect_rate,
         extra_clean_orders=30,
-        horizon_days=90,
+        horizon=90,
         n_sims=500,
     )
     # the panel's numbers are project's, called directly with the same assumptions
@@ -271,7 +268,7 @@ def test_removing_two_feedbacks_is_simulate_removal(panel: WhatIfPanel, sample: 
     assert state is not None and state.removed == tuple(feedbacks)
     removal = Removal(order_ids=tuple(o for o, _ in feedbacks), kinds=("negative_feedback",))
     result = simulate_removal(
-        (sample.orders.filter(group_filter(SUMMIT)), sample.defects), removal, as_of=AS_OF
+        sample.orders.filter(group_filter(SUMMIT)), sample.defects, removal=removal, as_of=AS_OF
     )
     expected = result.summary.item(0, "odr_after")
     assert state.rate_today_after == expected == pytest.approx(17 / 746)
@@ -398,48 +395,3 @@ def test_unknown_choices_are_named(
 def test_needs_an_account_or_two_frames() -> None:
     with pytest.raises(TypeError, match=r"an Account .* or a pair \(orders, defects\)"):
         WhatIfPanel("data/sample")
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "expected"),
-    [
-        (
-            {"rate_today": None, "first_under": None, "first_over": None},
-            "No orders in today's window: no rate",
-        ),
-        (
-            {"rate_today": 0.012, "first_under": None, "first_over": None},
-            "1.20% today, not under 1% within 90 days",
-        ),
-        (
-            {"rate_today": 0.004, "first_under": None, "first_over": dt.date(2026, 4, 2)},
-            "0.40% today, under 1%, and expected at or over 1% on 2 April",
-        ),
-        (
-            {
-                "rate_today": 0.0124,
-                "first_under": dt.date(2026, 3, 14),
-                "first_over": None,
-                "removed": (("o1", "chargeback"),),
-                "rate_today_after": 0.011,
-                "first_under_after": dt.date(2026, 3, 2),
-            },
-            "1.24% today, under 1% on 14 March; removing this chargeback: 1.10% today, under "
-            "1% on 2 March",
-        ),
-        (
-            {
-                "rate_today": 0.0124,
-                "first_under": dt.date(2026, 3, 14),
-                "first_over": None,
-                "removed": (("o1", "a_to_z_claim"), ("o2", "a_to_z_claim")),
-                "rate_today_after": 0.0101,
-                "first_under_after": None,
-            },
-            "1.24% today, under 1% on 14 March; removing these 2 A-to-z claims: 1.01% today, "
-            "not under 1% within 90 days",
-        ),
-    ],
-)
-def test_headline_wording(kwargs: dict[str, Any], expected: str) -> None:
-    assert headline(as_of=AS_OF, target=0.01, horizon=90, **kwargs) == expected

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from odr_analysis import sample
+from odr_analysis import sample, words
 from odr_analysis.readers.health import (
     parse_account_health,
     rate_tolerance,
@@ -41,6 +41,11 @@ def truth() -> dict[str, sample.Truth]:
 
 def _health(name: str) -> pl.DataFrame:
     return read_account_health(SAMPLE / name / "account-health.json").odr
+
+
+def explained(frame: pl.DataFrame) -> pl.DataFrame:
+    """A reconcile frame with its ``explanation`` (the words of every difference)."""
+    return frame.with_columns(words.reconcile_explanation())
 
 
 def _small() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -91,7 +96,7 @@ def _small() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
 
 def test_matching_row() -> None:
     orders, defects, health = _small()
-    row = reconcile(orders, defects, health).row(0, named=True)
+    row = explained(reconcile(orders, defects, health)).row(0, named=True)
     assert row["as_of"] == dt.date(2024, 1, 28)
     for c in COMPONENTS:
         assert row[f"{c}_ours"] == row[f"{c}_amazon"]
@@ -105,7 +110,7 @@ def test_matching_row() -> None:
 def test_as_of_bounds_the_known_defects() -> None:
     orders, defects, health = _small()
     # the chargeback of 2024-02-20 is unknown on the default report date (window end + 14)
-    later = reconcile(orders, defects, health, as_of="2024-02-25").row(0, named=True)
+    later = explained(reconcile(orders, defects, health, as_of="2024-02-25")).row(0, named=True)
     assert later["as_of"] == dt.date(2024, 2, 25)
     assert (later["window_start"], later["window_end"]) == (
         dt.date(2023, 11, 16),
@@ -135,8 +140,8 @@ def test_window_is_amazons_not_the_rules() -> None:
 
 def test_missing_orders_explained() -> None:
     orders, defects, health = _small()
-    row = reconcile(
-        orders.filter(pl.col("order_date") < dt.date(2023, 12, 20)), defects, health
+    row = explained(
+        reconcile(orders.filter(pl.col("order_date") < dt.date(2023, 12, 20)), defects, health)
     ).row(0, named=True)
     assert row["order_count_diff"] == -5
     assert row["explanation"].startswith(
@@ -169,8 +174,8 @@ def test_missing_orders_explained() -> None:
 )
 def test_differences_explained(change: dict, expected: str) -> None:
     orders, defects, health = _small()
-    row = reconcile(
-        orders, defects, health.with_columns(**{k: pl.lit(v) for k, v in change.items()})
+    row = explained(
+        reconcile(orders, defects, health.with_columns(**{k: pl.lit(v) for k, v in change.items()}))
     ).row(0, named=True)
     assert row["match"] is False
     assert expected in row["explanation"]
@@ -180,7 +185,7 @@ def test_rounded_amazon_rate_still_matches() -> None:
     orders, defects, health = _small()
     orders = pl.concat([orders, orders.with_columns(order_id=pl.col("order_id") + "b")]).head(13)
     health = health.with_columns(order_count=pl.lit(13), rate=pl.lit(0.0769))  # 1/13 = 0.076923
-    row = reconcile(orders, defects, health).row(0, named=True)
+    row = explained(reconcile(orders, defects, health)).row(0, named=True)
     assert row["match"] is True, row["explanation"]
     health = health.with_columns(rate=pl.lit(0.0771))
     assert reconcile(orders, defects, health)["match"].to_list() == [False]
@@ -210,7 +215,7 @@ def test_channel_without_orders() -> None:
     assert (row["order_count_ours"], row["rate_ours"], row["status_ours"]) == (0, None, "NONE")
     assert row["match"] is True
     missing = afn.with_columns(order_count=pl.lit(4))
-    text = reconcile(orders, defects, missing).row(0, named=True)["explanation"]
+    text = explained(reconcile(orders, defects, missing)).row(0, named=True)["explanation"]
     assert "(no orders of this channel in your files)" in text
 
 
@@ -219,7 +224,7 @@ def test_unknown_marketplace_explained() -> None:
     unknown = health.with_columns(
         marketplace=pl.lit(None, pl.String), marketplace_id=pl.lit("AXXXX")
     )
-    row = reconcile(orders, defects, unknown).row(0, named=True)
+    row = explained(reconcile(orders, defects, unknown)).row(0, named=True)
     assert row["match"] is False
     assert "Amazon's marketplace id AXXXX is unknown to odr-analysis" in row["explanation"]
 
@@ -227,8 +232,8 @@ def test_unknown_marketplace_explained() -> None:
 def test_schema_example_disagrees_with_itself() -> None:
     report = parse_account_health(SCHEMA["examples"][0])
     orders, defects, _ = _small()
-    result = reconcile(
-        orders.with_columns(order_date=pl.lit(dt.date(2020, 10, 1))), defects, report
+    result = explained(
+        reconcile(orders.with_columns(order_date=pl.lit(dt.date(2020, 10, 1))), defects, report)
     )
     assert result["channel"].to_list() == ["AFN", "MFN"]
     text = result.row(1, named=True)["explanation"]
@@ -281,7 +286,7 @@ def test_our_defective_orders() -> None:
 @pytest.mark.parametrize("name", sample.ACCOUNTS)
 def test_sample_truth_reconciles(name: str) -> None:
     t = truth()[name]
-    result = reconcile(t.orders, t.known_defects(), _health(name))
+    result = explained(reconcile(t.orders, t.known_defects(), _health(name)))
     assert result["match"].to_list() == [True, True], result["explanation"].to_list()
     listed = our_defective_orders(t.orders, t.known_defects(), _health(name))
     per_channel = dict(listed.group_by("channel").len().iter_rows())
@@ -295,7 +300,7 @@ def test_sample_truth_missing_holiday_feedback() -> None:
         (pl.col("kind") != "negative_feedback") | (pl.col("event_date") < dt.date(2026, 1, 1))
     )
     row = (
-        reconcile(t.orders, defects, _health("summit-outdoor"))
+        explained(reconcile(t.orders, defects, _health("summit-outdoor")))
         .filter(pl.col("channel") == "MFN")
         .row(0, named=True)
     )
@@ -312,7 +317,7 @@ def test_dropped_orders_file_is_explained(tmp_path: Path) -> None:
     shutil.copytree(SAMPLE / "summit-outdoor", folder)
     (folder / "orders-2025-08-29-to-2026-02-22.txt").unlink()
     loaded = load_account(folder)
-    result = reconcile(loaded.orders, loaded.defects, loaded.health)
+    result = explained(reconcile(loaded.orders, loaded.defects, loaded.health))
     mfn = result.filter(pl.col("channel") == "MFN").row(0, named=True)
     assert mfn["order_count_ours"] == 0 and mfn["order_count_amazon"] > 700
     assert mfn["match"] is False

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from odr_analysis import words
 from odr_analysis.engine import odr
 from odr_analysis.rules import OdrRules
 from odr_analysis.schema import DEFECTS_SCHEMA, ORDERS_SCHEMA
@@ -113,7 +114,7 @@ def test_small_numbers_flag_at_the_boundary() -> None:
     frame = pl.DataFrame(
         {"order_count": [999, 1000, 0, 43, 100_000], "defective_orders": [9, 10, 0, 1, 100]}
     )
-    out = with_intervals(frame)
+    out = with_intervals(frame).with_columns(words.small_numbers_note(OdrRules().target))
     # one more defect moves the rate by 1/n; at 1000 orders that is 0.1 point = 1/10 of 1%: not
     # more than a tenth, so not small; at 999 orders it is.
     assert out["small_numbers"].to_list() == [True, False, True, True, False]
@@ -130,7 +131,7 @@ def test_small_numbers_flag_at_the_boundary() -> None:
     relaxed = with_intervals(
         pl.DataFrame({"order_count": [499, 500], "defective_orders": [0, 0]}),
         rules=OdrRules(target=0.02),
-    )
+    ).with_columns(words.small_numbers_note(0.02))
     assert relaxed["small_numbers"].to_list() == [True, False]
     assert relaxed["note"][0].endswith("over a tenth of the 2% target")
 
@@ -152,7 +153,9 @@ def test_with_intervals_on_the_engine_frame() -> None:
     )
     frame = odr(orders, defects, as_of="2024-01-28")
     copy = frame.clone()
-    out = with_intervals(frame.lazy(), level=0.95)
+    out = with_intervals(frame.lazy(), level=0.95).with_columns(
+        words.small_numbers_note(OdrRules().target)
+    )
     assert frame.equals(copy)
     assert out.columns == [
         *frame.columns,
