@@ -2,17 +2,20 @@
 
 Run from the project root::
 
-    .venv/bin/python -m benchmarks.bench_report               # data/sample, 2 kernels at a time
+    .venv/bin/python -m benchmarks.bench_report               # data/sample, 2 accounts at a time
     .venv/bin/python -m benchmarks.bench_report --jobs 1 --repeats 3
 
 What is timed: :func:`odr_analysis.report.run_reports` end to end, as the command runs it: one
-kernel per account (papermill; kernel start-up and imports dominate), ``--jobs`` of them side by
-side, each notebook's computations (engine, maturity and 2,000-simulation projection, what-if,
-explanation, reconciliation), the HTML assembly with the chart bundle inlined, and the summary.
-Per account: the seconds from its kernel's start to its page written (accounts that run side by
-side overlap, so these add up to more than the total). Goal: the three sample accounts and the
-summary in under 60 s. The figures are written as JSON to ``benchmarks/out/report-latest.json``.
-Options other benchmarks take (``make bench BENCH_ARGS=...``) are ignored.
+process per account (forked from a fork server that has imported altair once), ``--jobs`` of
+them side by side, each importing polars and the analytics, computing every number (engine,
+maturity and 2,000-simulation projection, drop-off, removals, explanation, reconciliation) and
+building its page; in the calling process, the chart bundle (made once, while the accounts
+are computed), the files written and the summary. Per account: the seconds from its process's
+start to its files written (accounts that run side by side overlap, so these add up to more
+than the total; the fork server's start, about a second, is in the total only). Goal: the
+three sample accounts and the summary in under 60 s. The figures are written as JSON to
+``benchmarks/out/report-latest.json``. Options other benchmarks take (``make bench
+BENCH_ARGS=...``) are ignored.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def run(data_dir: Path, jobs: int, repeats: int) -> dict[str, Any]:
                 failures.append(f"{account.name}: {account.error}")
         print(f"run {i + 1}/{repeats}: {result.seconds:.1f} s")
     print(
-        f"\n{len(per_account)} accounts of {data_dir}, {jobs} kernel(s) at a time, load average "
+        f"\n{len(per_account)} accounts of {data_dir}, {jobs} at a time, load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores:"
     )
     print(f"{'account':<24}{'median s':>10}{'max s':>8}")
@@ -75,7 +78,7 @@ def run(data_dir: Path, jobs: int, repeats: int) -> dict[str, Any]:
 def main() -> None:  # pragma: no cover - a command-line tool
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "sample")
-    parser.add_argument("--jobs", type=int, default=2, help="kernels at a time (default 2)")
+    parser.add_argument("--jobs", type=int, default=2, help="accounts at a time (default 2)")
     parser.add_argument("--repeats", type=int, default=1, help="timed runs (default 1)")
     args, _ignored = parser.parse_known_args()
     result = run(args.data, args.jobs, args.repeats)

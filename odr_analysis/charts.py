@@ -600,7 +600,7 @@ def dropoff_chart(
 ) -> alt.TopLevelMixin:
     """The drop-off calendar: the rate going down, step by step, as defective orders leave.
 
-    ``calendar`` is a :class:`~odr_analysis.whatif.DropoffCalendar` (or any object with its
+    ``calendar`` is a :class:`~odr_analysis.dropoff.DropoffCalendar` (or any object with its
     ``today``, ``path`` and ``defects`` frames). The line is the rate per channel from the
     report date on if no new order and no new defect arrived; a marker sits on each day
     defective orders leave the window, and its tooltip says which orders and defects leave.
@@ -612,7 +612,7 @@ def dropoff_chart(
         today, path, defects = calendar.today, calendar.path, calendar.defects
     except AttributeError:
         raise TypeError(
-            f"{function}: pass the DropoffCalendar from whatif.dropoff_calendar(), got "
+            f"{function}: pass the DropoffCalendar from dropoff_calendar(), got "
             f"{type(calendar).__name__}"
         ) from None
     columns = ("channel", *WINDOW_COLUMNS, "order_count", "defective_orders", "odr")

@@ -243,7 +243,7 @@ def matured_defect_rate(
     ``defective`` (the cohort used), ``defect_rate`` (null when no order is old enough),
     ``pooled`` and ``source``.
 
-    ``orders`` may be :class:`~odr_analysis.engine.OdrParts` (then leave out ``defects``).
+    ``orders`` may be :class:`~odr_analysis.parts.OdrParts` (then leave out ``defects``).
     """
     if isinstance(min_orders, bool) or not isinstance(min_orders, int) or min_orders < 1:
         raise ValueError(f"min_orders must be an integer >= 1, got {min_orders!r}")
@@ -365,7 +365,7 @@ def future_orders(
     :func:`recent_daily_orders`). A fractional mean ``m`` gives day ``i`` the orders
     ``floor(i*m + 1/2) - floor((i-1)*m + 1/2)``, so any run of days holds within one order of
     ``m`` times its length; :func:`project` uses the same orders. The result fits
-    :func:`~odr_analysis.engine.daily_path`'s ``extra_orders``; days with no order are left out.
+    :func:`~odr_analysis.daily.daily_path`'s ``extra_orders``; days with no order are left out.
 
     >>> import polars as pl
     >>> daily = pl.DataFrame({"account": "a", "marketplace": "m", "channel": "MFN",

@@ -1,7 +1,7 @@
 """Small helpers the notebooks call: chart rendering, loading a data folder, the report date.
 
 Every notebook's first code cell calls :func:`setup`, so the charts show the same way in
-JupyterLab (also offline), in Voila, in a headless run (nbclient, papermill) and in an exported
+JupyterLab (also offline), in Voila, in a headless run (nbclient) and in an exported
 HTML file. The choice, and why:
 
 * altair's ``svg`` renderer (the default here): vl-convert draws each chart to SVG in the

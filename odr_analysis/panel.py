@@ -7,7 +7,7 @@
   the channel's matured rate) and the horizon in days; they recompute when released, not on
   every pixel (``continuous_update=False``);
 * the counted defects of the window in a multi-select, ranked by the days above the target that
-  removing each one alone would save (:func:`odr_analysis.whatif.removal_ranking`);
+  removing each one alone would save (:func:`odr_analysis.removal.removal_ranking`);
 * a headline, e.g. "2.55% today, under 1% on 14 March; removing these 2 feedbacks: 2.28% today",
   and the projection chart (:func:`odr_analysis.charts.projection_chart`), replaced in place.
 
@@ -89,7 +89,7 @@ class PanelState:
         With the selected defects removed (``None`` when nothing is selected, or no orders);
         ``first_under_after`` is the projection's ``first_under`` with the removals.
     assumptions
-        What :func:`~odr_analysis.forecast.project` was given: the baseline orders a day, the
+        What :func:`~odr_analysis.projection.project` was given: the baseline orders a day, the
         defect rate, the extra clean orders a day (``extra_clean_orders``), the horizon and the
         simulations.
     daily
@@ -195,7 +195,7 @@ class WhatIfPanel(widgets.VBox):
         ``load_portfolio``) or a pair ``(orders, defects)`` of canonical frames.
     as_of
         The report date ("today"); default: the latest day the data covers
-        (:func:`odr_analysis.notebook.default_report_date`).
+        (:func:`odr_analysis.notebook.default_as_of`).
     rules
         The ODR rules (window, lag, target).
     account, marketplace, channel

@@ -44,7 +44,7 @@ from odr_analysis.readers.marketplaces import MARKETPLACES
 from odr_analysis.readers.orders import ORDERS_SPEC
 from odr_analysis.readers.table import wordings_by_value
 from odr_analysis.rules import OdrRules
-from odr_analysis.schema import empty_defects
+from odr_analysis.schema import DEFECTS_SCHEMA, empty_defects
 
 __all__ = [
     "ACCOUNTS",
@@ -737,14 +737,7 @@ def _planted(spec: _Spec, orders: pl.DataFrame) -> pl.DataFrame:
         )
     return pl.DataFrame(
         rows,
-        schema={
-            "account": pl.String,
-            "order_id": pl.String,
-            "kind": pl.String,
-            "event_date": pl.Date,
-            "status": pl.String,
-            "rating": pl.Int32,
-        },
+        schema=DEFECTS_SCHEMA,
         orient="row",
     )
 

@@ -21,13 +21,12 @@ import polars as pl
 import pytest
 from conftest import NOTEBOOKS_DIR, ROOT, execute_notebook, notebook_paths, notebook_problems
 
-from odr_analysis import notebook
-from odr_analysis import words
+from odr_analysis import notebook, words
 from odr_analysis.engine import odr
 from odr_analysis.headroom import defects_allowed
+from odr_analysis.panel import CHART_CLASS, HEADLINE_CLASS, WhatIfPanel
 from odr_analysis.parts import prepare
 from odr_analysis.projection import Assumptions, project
-from odr_analysis.panel import CHART_CLASS, HEADLINE_CLASS, WhatIfPanel
 from odr_analysis.readers import Account, load_account
 from odr_analysis.reconcile import reconcile
 
@@ -161,8 +160,8 @@ def test_01_charts(executed: Executed) -> None:
         "Unusual order",
     ]
     assert len(svgs) == len(expected), titles
-    for title, words in zip(expected, titles, strict=True):
-        assert title in words, (title, words[:200])
+    for title, text in zip(expected, titles, strict=True):
+        assert title in text, (title, text[:200])
 
 
 # --- 02: what-if simulator --------------------------------------------------------------------

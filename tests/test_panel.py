@@ -74,7 +74,7 @@ def direct_projection(
     extra: int = 0,
     removed: tuple[tuple[str, str], ...] = (),
 ) -> Projection:
-    """``forecast.project`` called directly on the group's own data (without ``removed``)."""
+    """``project`` called directly on the group's own data (without ``removed``)."""
     mine = group_filter(key)
     orders = sample.orders.filter(mine)
     defects = sample.defects.filter(pl.col("account") == key[0])

@@ -1,10 +1,11 @@
 """The reports in a real browser: headless Chromium with every non-file request blocked.
 
-The pages come from the session's run of ``odr-report`` on ``data/sample`` (shared with
-``test_report.py``). Checks: every chart draws (an SVG with marks) with no console error and
-no request to any address; the "try it" sliders recompute the chart in the page, with the
-formula the page states; a buyer comment holding a script tag is text; the summary's links work;
-``--pdf``'s printing works. Screenshots go to the test's folder and ``tests/output/``.
+The pages come from the session's run of ``odr-report`` on ``data/sample`` (shared with the
+other report tests). Checks: every chart of the page (odr_analysis.report.page) draws (an SVG
+with marks) with no console error and no request to any address; the "try it" sliders
+(odr_analysis.report.try_it) recompute the chart in the page, with the formula the page states;
+a buyer comment holding a script tag is text; the summary's links work. Screenshots go to the
+test's folder and ``tests/output/``. Printing to PDF: ``test_pdf.py``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,8 @@ from typing import Any
 
 import pytest
 from browser_util import OUTPUT_DIR, browser_page, require_browser, screenshot
-from test_report import ACCOUNTS, sample_run
 
-from odr_analysis import report
-
-pytestmark = pytest.mark.notebook
+from .runs import ACCOUNTS, Run
 
 RENDERED = (
     "() => [...document.querySelectorAll('div.vega-chart')].every("
@@ -31,10 +29,8 @@ RENDERED = (
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = sample_run(tmp_path_factory)
-    assert run.returncode == 0, f"odr-report failed:\n{run.stdout}\n{run.stderr}"
-    return run.out
+def reports(sample: Run) -> Path:
+    return sample.out
 
 
 @contextmanager
@@ -232,12 +228,3 @@ def test_summary_links_to_every_report(reports: Path, tmp_path: Path) -> None:
         page.get_by_role("link", name="\u2190 Portfolio summary").click()
         page.wait_for_url("**/index.html")
         assert_clean(page)
-
-
-def test_pdf_of_a_report(reports: Path, tmp_path: Path) -> None:
-    require_browser()
-    pdf = report.write_pdf(reports / "tiny-letterpress.html", tmp_path / "tiny.pdf")
-    data = pdf.read_bytes()
-    assert data.startswith(b"%PDF-")
-    assert len(data) > 50_000
-    assert data.count(b"/Type /Page") - data.count(b"/Type /Pages") >= 3
