@@ -27,7 +27,7 @@ assumption, never the orders).
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -105,24 +105,24 @@ class OrderIndex:
 
 _SPREAD = 1 << 32  # group * _SPREAD + day orders the rows by group, then day
 _LOWEST = -(1 << 31)
-_CACHE: OrderedDict[int, tuple[pl.DataFrame, OrderIndex]] = OrderedDict()
+_INDEXES: dict[int, tuple[weakref.ref[pl.DataFrame], OrderIndex]] = {}
 
 
 def order_index(parts: OdrParts) -> OrderIndex:
     """The :class:`OrderIndex` of ``parts.order_counts``, built once per frame.
 
-    Kept in a small cache keyed by the frame's identity (the entry holds the frame, so the
-    identity cannot be reused while cached): every what-if on the same parts shares it.
+    Kept as long as that frame lives (a what-if replaces the defect spans, never the orders, so
+    every answer on the same parts shares it) and dropped with it: the cache never keeps a frame
+    alive.
     """
     counts = parts.order_counts
-    hit = _CACHE.get(id(counts))
-    if hit is not None and hit[0] is counts and hit[1].keys == parts.keys:
-        _CACHE.move_to_end(id(counts))
+    key = id(counts)
+    hit = _INDEXES.get(key)
+    if hit is not None and hit[0]() is counts and hit[1].keys == parts.keys:
         return hit[1]
     index = _build_index(counts, list(parts.keys))
-    _CACHE[id(counts)] = (counts, index)
-    while len(_CACHE) > 16:
-        _CACHE.popitem(last=False)
+    _INDEXES[key] = (weakref.ref(counts), index)
+    weakref.finalize(counts, _INDEXES.pop, key, None)
     return index
 
 

@@ -25,7 +25,7 @@ import dataclasses
 import datetime as dt
 import functools
 import operator
-from collections import OrderedDict
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -383,23 +383,21 @@ def known_on(parts: OdrParts, *, as_of: dt.date | str) -> OdrParts:
     )
 
 
-_KNOWN: OrderedDict[tuple[int, dt.date], tuple[pl.DataFrame, pl.DataFrame]] = OrderedDict()
+_KNOWN: dict[tuple[int, dt.date], tuple[weakref.ref[pl.DataFrame], pl.DataFrame]] = {}
 
 
 def _orders_through(order_counts: pl.DataFrame, day: dt.date) -> pl.DataFrame:
     """``order_counts`` up to order date ``day``: the same frame object for the same input.
 
     A slider recomputes the known view of one account many times; giving back the same frame
-    lets the daily counter reuse what it built from it (:func:`odr_analysis.daily.order_grid`).
-    The entry keeps its input alive, so an ``id`` is never reused while cached.
+    lets the daily counter reuse what it built from it (:func:`odr_analysis.daily.order_index`).
+    Kept as long as ``order_counts`` lives, and dropped with it.
     """
     key = (id(order_counts), day)
     hit = _KNOWN.get(key)
-    if hit is not None and hit[0] is order_counts:
-        _KNOWN.move_to_end(key)
+    if hit is not None and hit[0]() is order_counts:
         return hit[1]
     through = order_counts.filter(pl.col("order_date") <= day)
-    _KNOWN[key] = (order_counts, through)
-    while len(_KNOWN) > 16:
-        _KNOWN.popitem(last=False)
+    _KNOWN[key] = (weakref.ref(order_counts), through)
+    weakref.finalize(order_counts, _KNOWN.pop, key, None)
     return through
