@@ -26,42 +26,10 @@ import numpy as np
 import polars as pl
 
 from odr_analysis.readers import load_account
+from odr_analysis.readers.orders import ORDERS_SPEC
 
 OUT = Path(__file__).resolve().parent / "out"
-HEADER = [
-    "amazon-order-id",
-    "merchant-order-id",
-    "purchase-date",
-    "last-updated-date",
-    "order-status",
-    "fulfillment-channel",
-    "sales-channel",
-    "order-channel",
-    "url",
-    "ship-service-level",
-    "product-name",
-    "sku",
-    "asin",
-    "item-status",
-    "quantity",
-    "currency",
-    "item-price",
-    "item-tax",
-    "shipping-price",
-    "shipping-tax",
-    "gift-wrap-price",
-    "gift-wrap-tax",
-    "item-promotion-discount",
-    "ship-promotion-discount",
-    "ship-city",
-    "ship-state",
-    "ship-postal-code",
-    "ship-country",
-    "promotion-ids",
-    "is-business-order",
-    "purchase-order-number",
-    "price-designation",
-]
+HEADER = list(ORDERS_SPEC.header)  # Amazon's columns, in Amazon's order
 
 
 def generate(items: int, seed: int, folder: Path) -> tuple[Path, Path]:
