@@ -25,6 +25,7 @@ from odr_analysis.schema import (
     KINDS,
     ORDER_KEY,
     Frame,
+    rate,
     validate_orders,
 )
 from odr_analysis.stats import wilson_exprs
@@ -208,7 +209,7 @@ def defect_breakdown(
         )
         .join(group_defective, on=keys, how="left")
         .with_columns(
-            rate=pl.col("defective_orders") / pl.col("orders"),
+            rate=rate(pl.col("defective_orders"), pl.col("orders")),
             rate_low=low,
             rate_high=high,
             share_of_defective=pl.when(pl.col("_group_defective") > 0).then(

@@ -34,6 +34,7 @@ from odr_analysis.schema import (
     ODR_COLUMNS,
     ORDER_KEY,
     Frame,
+    rate,
 )
 
 __all__ = ["odr", "odr_daily"]
@@ -115,7 +116,7 @@ def _with_rate(frame: pl.LazyFrame, keys: Sequence[str], target: float) -> pl.La
     orders; the target is met only strictly below it.
     """
     odr = pl.when(pl.col("order_count") > 0).then(
-        pl.col("defective_orders") / pl.col("order_count")
+        rate(pl.col("defective_orders"), pl.col("order_count"))
     )
     return frame.with_columns(odr=odr).select(
         *keys,

@@ -53,7 +53,7 @@ import polars as pl
 from odr_analysis.daily import order_index
 from odr_analysis.parts import OdrParts, as_parts
 from odr_analysis.rules import OdrRules, day_number, to_date
-from odr_analysis.schema import CHANGE_PARTS, GROUP_KEYS, Frame
+from odr_analysis.schema import CHANGE_PARTS, GROUP_KEYS, Frame, rate
 
 __all__ = ["EXPLAIN_COLUMNS", "PARTS", "explain_change", "explain_daily"]
 
@@ -357,8 +357,8 @@ def _shapley(table: pl.DataFrame) -> pl.DataFrame:
     table = table.with_row_index("_row")
     k_before, n_before = _state({name: pl.col(f"b_{name}") for name in _STEP_NAMES})
     k_after, n_after = _state({name: pl.col(f"a_{name}") for name in _STEP_NAMES})
-    rate_before = pl.when(n_before > 0).then(k_before / n_before)
-    rate_after = pl.when(n_after > 0).then(k_after / n_after)
+    rate_before = pl.when(n_before > 0).then(rate(k_before, n_before))
+    rate_after = pl.when(n_after > 0).then(rate(k_after, n_after))
     effects = (
         table.join(_steps_frame(), how="cross")
         .with_columns(
@@ -390,8 +390,8 @@ def _shapley(table: pl.DataFrame) -> pl.DataFrame:
     return (
         table.join(effects, on="_row", how="left")
         .with_columns(
-            odr_start=pl.when(has_start).then(k_start / n_start),
-            odr_end=pl.when(has_end).then(k_end / n_end),
+            odr_start=pl.when(has_start).then(rate(k_start, n_start)),
+            odr_end=pl.when(has_end).then(rate(k_end, n_end)),
         )
         .with_columns(
             change=pl.col("odr_end") - pl.col("odr_start"),

@@ -15,7 +15,7 @@ import polars as pl
 from odr_analysis.daily import daily_path
 from odr_analysis.parts import OdrParts, as_parts, known_on
 from odr_analysis.rules import OdrRules, to_date
-from odr_analysis.schema import WINDOW_COLUMNS, Frame
+from odr_analysis.schema import WINDOW_COLUMNS, Frame, rate
 
 __all__ = ["defects_allowed", "orders_needed"]
 
@@ -143,7 +143,7 @@ def orders_needed(
 
     def under(x: pl.Expr) -> pl.Expr:
         total = n + x * days
-        return (total > 0) & ((k / total) < target)
+        return (total > 0) & (rate(k, total) < target)
 
     # exact arithmetic: the smallest x with n + x * days > k / target; float may move it by one
     if days:
@@ -163,12 +163,12 @@ def orders_needed(
             "window_end",
             pl.col("order_count").alias("order_count_known"),
             pl.col("defective_orders").alias("defective_known"),
-            pl.when(n > 0).then(k / n).alias("odr_known"),
+            pl.when(n > 0).then(rate(k, n)).alias("odr_known"),
             pl.lit(days, pl.Int64).alias("days_of_new_orders"),
             pl.lit(first_new if days else None, pl.Date).alias("first_new_order_date"),
             pl.col("orders_per_day").cast(pl.Int64),
             pl.when(pl.col("orders_per_day").is_not_null())
-            .then(k / (n + pl.col("orders_per_day") * days))
+            .then(rate(k, n + pl.col("orders_per_day") * days))
             .alias("odr_then"),
             pl.col("orders_per_day").is_not_null().alias("reachable"),
         )

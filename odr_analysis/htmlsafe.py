@@ -10,6 +10,10 @@ product names. None of it is trusted:
 * :func:`neutralize_csv` / :func:`csv_text`: a CSV export whose text cells a spreadsheet would
   run as a formula (``=HYPERLINK(...)``, ``+``, ``-``, ``@``, tab, carriage return) start with a
   ``'`` instead (the OWASP rule), so they open as text.
+
+Everywhere, Unicode's bidirectional embedding, override and isolate controls (U+202A-U+202E,
+U+2066-U+2069) are removed from input text: a buyer comment holding U+202E would otherwise show
+its text reversed, and the text around it, to whoever reads the page or the spreadsheet.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ from typing import Any, Final
 import polars as pl
 
 __all__ = [
+    "BIDI_CONTROLS",
     "FORMULA_PREFIXES",
     "Column",
     "csv_text",
     "escape",
     "neutralize_csv",
     "script_json",
+    "strip_bidi",
     "table",
 ]
 
@@ -36,6 +42,19 @@ FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula."""
 
 _FORMULA_START: Final = r"^[=+\-@\t\r]"
+BIDI_CONTROLS: Final = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+"""The bidirectional controls removed from input text (embeddings, overrides, isolates)."""
+_BIDI: Final = str.maketrans("", "", BIDI_CONTROLS)
+_BIDI_PATTERN: Final = f"[{BIDI_CONTROLS}]"
+
+
+def strip_bidi(text: str) -> str:
+    """``text`` without bidirectional embedding, override and isolate controls.
+
+    >>> strip_bidi("abc\u202edef")
+    'abcdef'
+    """
+    return text.translate(_BIDI)
 
 
 def escape(value: object) -> str:
@@ -48,7 +67,7 @@ def escape(value: object) -> str:
     """
     if value is None:
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(strip_bidi(str(value)), quote=True)
 
 
 def script_json(value: Any) -> str:
@@ -61,7 +80,7 @@ def script_json(value: Any) -> str:
     >>> script_json({"b": "</script><b>", "a": 1})
     '{"a":1,"b":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
     """
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = strip_bidi(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
     for char, code in (
         ("&", "\\u0026"),
         ("<", "\\u003c"),
@@ -78,7 +97,8 @@ def neutralize_csv(frame: pl.DataFrame) -> pl.DataFrame:
 
     Only ``String`` columns change (numbers stay numbers: ``-3`` in an integer column is a
     number, not a formula). A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a
-    carriage return gets a leading ``'``; the input frame is not modified.
+    carriage return gets a leading ``'``, and bidirectional controls are removed
+    (:func:`strip_bidi`); the input frame is not modified.
 
     >>> frame = pl.DataFrame({"comment": ['=HYPERLINK("http://x")', "fine", "-1+2", None],
     ...                       "n": [-1, 2, 3, 4]})
@@ -86,7 +106,8 @@ def neutralize_csv(frame: pl.DataFrame) -> pl.DataFrame:
     [('\\'=HYPERLINK("http://x")', -1), ('fine', 2), ("'-1+2", 3), (None, 4)]
     """
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    return frame.with_columns(
+    clean = frame.with_columns(pl.col(text).str.replace_all(_BIDI_PATTERN, ""))
+    return clean.with_columns(
         pl.when(pl.col(name).str.contains(_FORMULA_START))
         .then(pl.lit("'") + pl.col(name))
         .otherwise(pl.col(name))

@@ -24,6 +24,7 @@ from typing import Final, Literal, Protocol
 import altair as alt
 import polars as pl
 
+from odr_analysis import words
 from odr_analysis.readers import Account, detect_format, load_account, load_portfolio
 from odr_analysis.rules import OdrRules, to_date
 
@@ -58,13 +59,31 @@ def setup(renderer: Renderer = "svg") -> Renderer:
     return renderer
 
 
-def load(data_dir: str | Path, account: str | None = None) -> Account:
+def load(
+    data_dir: str | Path,
+    account: str | None = None,
+    *,
+    marketplace: str | None = None,
+    encoding: str | None = None,
+    quiet: bool = False,
+) -> Account:
     """Read a data folder: one account, or every account in it.
 
     ``data_dir`` is either a portfolio (a folder of account folders, like ``data/sample``) or
-    one account folder. With ``account``, only ``data_dir/account`` is read.
+    one account folder. With ``account``, only ``data_dir/account`` is read. ``marketplace``
+    and ``encoding`` are passed to :func:`~odr_analysis.readers.load_account`. The account's
+    alerts (what makes its rates less than exact) are printed, so that no notebook misses them
+    (``quiet=True``: not printed; they stay in ``.alerts``).
     """
-    root = Path(data_dir)
+    found = _load(root=Path(data_dir), account=account, marketplace=marketplace, encoding=encoding)
+    if found.alerts and not quiet:
+        print(words.alerts_text(found.alerts))
+    return found
+
+
+def _load(
+    *, root: Path, account: str | None, marketplace: str | None, encoding: str | None
+) -> Account:
     if not root.is_dir():
         raise FileNotFoundError(
             f"data folder '{root}' does not exist (relative paths start at the notebook's "
@@ -75,11 +94,11 @@ def load(data_dir: str | Path, account: str | None = None) -> Account:
         if not folder.is_dir():
             known = sorted(p.name for p in root.iterdir() if p.is_dir())
             raise FileNotFoundError(f"no account folder '{account}' in '{root}'; found {known}")
-        return load_account(folder)
+        return load_account(folder, marketplace=marketplace, encoding=encoding)
     files = [p for p in root.iterdir() if p.is_file() and not p.name.startswith(".")]
-    if any(detect_format(p) is not None for p in files):
-        return load_account(root)
-    return load_portfolio(root)
+    if any(detect_format(p, encoding=encoding) is not None for p in files):
+        return load_account(root, marketplace=marketplace, encoding=encoding)
+    return load_portfolio(root, marketplace=marketplace, encoding=encoding)
 
 
 class Frames(Protocol):

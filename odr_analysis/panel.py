@@ -31,7 +31,7 @@ import dataclasses
 import datetime as dt
 import html
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -183,6 +183,18 @@ class _Data:
         self.defects: pl.DataFrame = validate_defects(defects).collect()
         self.health: pl.DataFrame = health if isinstance(health, pl.DataFrame) else pl.DataFrame()
         self.name = getattr(data, "name", "data")
+        self.alerts: tuple[str, ...] = tuple(getattr(data, "alerts", ()))
+
+
+def _alerts_html(alerts: Sequence[str]) -> str:
+    """The data's alerts above the panel (nothing when there are none)."""
+    if not alerts:
+        return ""
+    items = "".join(f"<li>{html.escape(alert)}</li>" for alert in alerts)
+    return (
+        '<div style="border-left: 4px solid #D55E00; background: #fdf0e6; padding: 4px 12px">'
+        f"<b>{html.escape(words.ALERTS_TITLE)}</b><ul>{items}</ul></div>"
+    )
 
 
 class WhatIfPanel(widgets.VBox):
@@ -287,8 +299,10 @@ class WhatIfPanel(widgets.VBox):
             "<b>Remove defects</b>: the defects counted now, best first (the days over the "
             "target that removing each one alone saves); Ctrl- or Cmd-click to pick several"
         )
+        self.alerts = widgets.HTML(_alerts_html(self._data.alerts))
         super().__init__(
             [
+                self.alerts,
                 widgets.HBox([self.account_picker, self.marketplace_picker, self.channel_picker]),
                 self.headline,
                 self.extra_orders,

@@ -23,7 +23,14 @@ from odr_analysis.defects import counted_defects
 from odr_analysis.engine import odr
 from odr_analysis.readers import HealthReport
 from odr_analysis.rules import OdrRules, to_date
-from odr_analysis.schema import COUNT_COLUMNS, GROUP_KEYS, Frame, OdrInputError, validate_orders
+from odr_analysis.schema import (
+    COUNT_COLUMNS,
+    GROUP_KEYS,
+    Frame,
+    OdrInputError,
+    rate,
+    validate_orders,
+)
 
 __all__ = ["COMPONENTS", "our_defective_orders", "reconcile"]
 
@@ -190,7 +197,7 @@ def reconcile(
         *[pl.col(c).alias(f"{c}_amazon") for c in COMPONENTS],
         rate_amazon=pl.col("rate"),
         rate_amazon_recomputed=pl.when(pl.col("order_count") > 0).then(
-            pl.col("defective_orders") / pl.col("order_count")
+            rate(pl.col("defective_orders"), pl.col("order_count"))
         ),
         status_amazon=pl.col("status"),
     ).with_row_index("_row")
@@ -211,7 +218,7 @@ def reconcile(
         )
         .with_columns(
             rate_ours=pl.when(pl.col("order_count_ours") > 0).then(
-                pl.col("defective_orders_ours") / pl.col("order_count_ours")
+                rate(pl.col("defective_orders_ours"), pl.col("order_count_ours"))
             ),
             **{f"{c}_diff": pl.col(f"{c}_ours") - pl.col(f"{c}_amazon") for c in COMPONENTS},
         )

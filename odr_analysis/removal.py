@@ -27,7 +27,7 @@ from odr_analysis.defects import OPEN_END
 from odr_analysis.estimates import planned_orders
 from odr_analysis.parts import OdrParts, as_parts, known_on, prepare
 from odr_analysis.rules import OdrRules, day_number, to_date, whole_days
-from odr_analysis.schema import KINDS, ORDER_KEY, DefectKind, Frame, validate_defects
+from odr_analysis.schema import KINDS, ORDER_KEY, DefectKind, Frame, rate, validate_defects
 
 __all__ = [
     "APPEALABLE_CLAIM_STATUSES",
@@ -425,7 +425,7 @@ def removal_ranking(
             d=pl.col("as_of").cast(pl.Int32),
             n=n,
             k=k,
-            crit=((pl.col("meets_target") == False) & (((k - 1) / n) < target))  # noqa: E712
+            crit=((pl.col("meets_target") == False) & (rate(k - 1, n) < target))  # noqa: E712
             .fill_null(False)
             .cast(pl.Int64),
         )
@@ -499,7 +499,7 @@ def removal_ranking(
         )
         .with_columns(
             rate_today_without=pl.when(pl.col("n_today") > 0).then(
-                (pl.col("k_today") - pl.col("sole_today").cast(pl.Int64)) / pl.col("n_today")
+                rate(pl.col("k_today") - pl.col("sole_today").cast(pl.Int64), pl.col("n_today"))
             ),
             _kind_order=pl.col("kind").replace_strict(kind_order, return_dtype=pl.Int64),
         )

@@ -76,6 +76,7 @@ __all__ = [
     "empty_defects",
     "empty_orders",
     "order_key_hash",
+    "rate",
     "validate_defects",
     "validate_orders",
 ]
@@ -386,3 +387,20 @@ def _as_lazy(frame: Frame, name: str) -> pl.LazyFrame:
     if isinstance(frame, pl.DataFrame):
         return frame.lazy()
     raise TypeError(f"{name} must be a polars DataFrame or LazyFrame, got {type(frame).__name__}")
+
+
+def rate(defective: pl.Expr, orders: pl.Expr) -> pl.Expr:
+    """``defective / orders`` in float64, correctly rounded: the one way every rate is computed.
+
+    For use in ``select`` / ``with_columns`` (one value per row), not in an aggregation. polars
+    divides by a constant column (a literal, or a column it holds as one value) by multiplying
+    with the reciprocal, which can be a unit in the last place off: 17 defective of 1,700
+    orders would be 0.009999999999999998, under a 1% target that 17 / 1,700 = 0.01 does not
+    meet. Adding a zero that varies by row keeps the divisor a column, so the division is
+    IEEE's, the same as ``17 / 1700`` in Python and numpy's.
+
+    >>> frame = pl.DataFrame({"k": [17, 3]}).with_columns(n=pl.lit(1700))
+    >>> frame.select(rate(pl.col("k"), pl.col("n"))).to_series().to_list()
+    [0.01, 0.0017647058823529412]
+    """
+    return defective / (orders + pl.int_range(pl.len(), dtype=pl.Int64) * 0)

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from odr_analysis.htmlsafe import (
+    BIDI_CONTROLS,
     FORMULA_PREFIXES,
     Column,
     csv_text,
@@ -73,3 +74,13 @@ def test_table_escapes_cells_headings_and_classes() -> None:
     assert '<td>&lt;i&gt;x&lt;/i&gt;</td><td class="nowrap">9 Feb 2026</td>' in html
     assert '<td class="num">1,234</td>' in html
     assert '<tr class="&quot;&gt;&lt;script&gt;">' in html
+
+
+def test_bidirectional_controls_never_leave_in_html_json_or_csv() -> None:
+    # U+202E (right-to-left override) would show the rest of a buyer comment reversed
+    comment = "great \u202eSETON DEROVIRT\u202c seller \u2066x\u2069"
+    assert escape(comment) == "great SETON DEROVIRT seller x"
+    assert "\u202e" not in script_json({"comment": comment})
+    csv = csv_text(pl.DataFrame({"comment": [comment, "\u202e=1+1"]}))
+    assert not any(char in csv for char in BIDI_CONTROLS)
+    assert "'=1+1" in csv  # the formula guard still applies once the control is gone

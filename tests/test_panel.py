@@ -395,3 +395,13 @@ def test_unknown_choices_are_named(
 def test_needs_an_account_or_two_frames() -> None:
     with pytest.raises(TypeError, match=r"an Account .* or a pair \(orders, defects\)"):
         WhatIfPanel("data/sample")
+
+
+def test_the_data_alerts_are_shown_above_the_panel(panel: WhatIfPanel) -> None:
+    assert panel.alerts.value == ""  # the sample has none
+    acme = load(ROOT / "tests" / "fixtures" / "readers" / "accounts", "acme-us", quiet=True)
+    shown = WhatIfPanel(acme, as_of="2025-11-30", chart=False, n_sims=20)
+    assert shown.children[0] is shown.alerts
+    assert "Check the data first" in shown.alerts.value
+    for alert in acme.alerts:
+        assert html.escape(alert) in shown.alerts.value

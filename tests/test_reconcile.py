@@ -316,7 +316,17 @@ def test_dropped_orders_file_is_explained(tmp_path: Path) -> None:
     folder = tmp_path / "summit-outdoor"
     shutil.copytree(SAMPLE / "summit-outdoor", folder)
     (folder / "orders-2025-08-29-to-2026-02-22.txt").unlink()
+    # Its feedback is now months after the last order: the loader refuses it (a date after
+    # the feedback report's end), so the feedback goes too; the claims stay (rejected).
+    with pytest.raises(OdrInputError, match=r"feedback.txt', line 2: .*add the orders of that"):
+        load_account(folder)
+    (folder / "feedback.txt").unlink()
     loaded = load_account(folder)
+    assert loaded.alerts == (
+        "29 feedback, claim or chargeback row(s) dated after the last order (2025-09-06) are for "
+        "orders the orders files do not hold (claims-and-chargebacks.csv: 29): add the orders "
+        "report for the days since, or the rates of recent windows are wrong",
+    )
     result = explained(reconcile(loaded.orders, loaded.defects, loaded.health))
     mfn = result.filter(pl.col("channel") == "MFN").row(0, named=True)
     assert mfn["order_count_ours"] == 0 and mfn["order_count_amazon"] > 700

@@ -1,18 +1,29 @@
 """One folder = one seller account: recognise its files, read them, account for every row.
 
 :func:`load_account` reads every file of an account folder (the folder name is the account
-name). Files are recognised by their header or structure, never by their name:
+name). Files are recognised by their header or structure, never by their name
+(:mod:`odr_analysis.readers.reports` knows every report a seller may have, and refuses by name
+those that do not carry what ODR needs, saying which report to download instead); gzip, the
+encodings Amazon serves (UTF-8, UTF-16, Windows-1252, Shift_JIS for Amazon.co.jp) and the line
+ends of every spreadsheet are read as they come (:mod:`odr_analysis.readers.source`), and the
+ingest note says what was decided:
 
-=====================  ======================================================================
-format                 recognised by
-=====================  ======================================================================
-``all_orders``         a header with ``amazon-order-id`` and one of ``purchase-date``,
-                       ``fulfillment-channel``, ``sales-channel`` (several files are fine:
-                       monthly exports, overlapping ranges)
-``seller_feedback``    a header with ``Rating`` and ``Order ID`` or ``Rater Email``
-``claims``             a header with ``order-id`` and ``type`` (our claims-and-chargebacks log)
-``account_health``     JSON (``GET_V2_SELLER_PERFORMANCE_REPORT``)
-=====================  ======================================================================
+=======================  ====================================================================
+format                   read by
+=======================  ====================================================================
+``all_orders``           :mod:`~odr_analysis.readers.orders`: the All Orders report (by order
+                         date or by last update) and the archived orders report (several
+                         files are fine: monthly exports, overlapping ranges)
+``all_orders_xml``       :mod:`~odr_analysis.readers.xml_orders`: the XML All Orders report
+``fba_shipments``        :mod:`~odr_analysis.readers.shipments`: the FBA shipments report (no
+                         cancelled orders: the ingest note says the rate is over-stated)
+``seller_feedback``      :mod:`~odr_analysis.readers.feedback`: the seller feedback report, in
+                         any marketplace's language (by position when its values prove it)
+``claims``               :mod:`~odr_analysis.readers.claims`: our claims-and-chargebacks log
+``financial_events``     :mod:`~odr_analysis.readers.finances`: the Finances API's A-to-z claim
+                         and chargeback events (the claims log wins for the same order)
+``account_health``       :mod:`~odr_analysis.readers.health`: ``GET_V2_SELLER_PERFORMANCE_REPORT``
+=======================  ====================================================================
 
 Hidden files (``.DS_Store``, ``.gitkeep``) and sub-folders are skipped; any other file that is
 none of these is an error naming it (nothing is skipped silently).
@@ -38,6 +49,8 @@ Choices where Amazon is silent:
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +59,24 @@ from typing import Final
 import polars as pl
 
 from odr_analysis.readers.claims import read_claims_file
-from odr_analysis.readers.feedback import FEEDBACK_SCHEMA, date_format_for, read_feedback_file
+from odr_analysis.readers.feedback import (
+    FEEDBACK_SCHEMA,
+    FEEDBACK_WINDOW_DAYS,
+    date_format_for,
+    read_feedback_file,
+)
+from odr_analysis.readers.finances import merge_financial_events, read_financial_events_file
 from odr_analysis.readers.health import HEALTH_ODR_SCHEMA, read_account_health
-from odr_analysis.readers.orders import MCF_REASON, combine_orders, read_orders_file
+from odr_analysis.readers.marketplaces import AMAZON_ORDER_ID
+from odr_analysis.readers.orders import (
+    MCF_REASON,
+    ORDERS_FORMATS,
+    combine_orders,
+    read_orders_file,
+)
+from odr_analysis.readers.reports import FEEDBACK, Report, recognise, refusal
+from odr_analysis.readers.shipments import read_shipments_file
+from odr_analysis.readers.source import Text, read_head, read_text
 from odr_analysis.readers.table import (
     REJECTS_SCHEMA,
     FileRead,
@@ -57,6 +85,8 @@ from odr_analysis.readers.table import (
     is_blank,
     rejects_frame,
 )
+from odr_analysis.readers.xml_orders import read_xml_orders_file
+from odr_analysis.rules import OdrRules
 from odr_analysis.schema import DEFECTS_SCHEMA, OdrInputError
 
 __all__ = [
@@ -73,11 +103,15 @@ __all__ = [
 FORMATS: Final[Mapping[str, str]] = {
     "all_orders": "the All Orders report (tab-separated, header with amazon-order-id, "
     "purchase-date, fulfillment-channel, sales-channel)",
+    "all_orders_xml": "the XML All Orders report",
+    "fba_shipments": "the FBA shipments report (GET_AMAZON_FULFILLED_SHIPMENTS_DATA_GENERAL)",
     "seller_feedback": "the seller feedback report (tab-separated, header Date, Rating, "
-    "Comments, Your Response, Order ID, Rater Email)",
-    "claims": "the claims-and-chargebacks log (comma-separated, header order-id, type, date, "
-    "status, ...; see data/templates/)",
+    "Comments, Your Response, Order ID, Rater Email, or the same six columns in the language of "
+    "the seller's reports)",
+    "claims": "the claims-and-chargebacks log (comma- or semicolon-separated, header order-id, "
+    "type, date, status, ...; see data/templates/)",
     "account_health": "the account-health report (GET_V2_SELLER_PERFORMANCE_REPORT, JSON)",
+    "financial_events": "the Finances API's financial events (listFinancialEvents, JSON)",
 }
 """The formats an account folder may hold, and how to recognise each."""
 
@@ -95,7 +129,9 @@ INGEST_SCHEMA: Final = pl.Schema(
 )
 ACCOUNT_REJECTS_SCHEMA: Final = pl.Schema({"account": pl.String(), **REJECTS_SCHEMA})
 HEALTH_SCHEMA: Final = pl.Schema({"account": pl.String(), **HEALTH_ODR_SCHEMA})
-_ORDERS_SIGNATURE: Final = ("purchase-date", "fulfillment-channel", "sales-channel")
+# Feedback of this many stars or fewer counts as a defect under the default rules.
+_NEGATIVE_RATING: Final = OdrRules().negative_feedback_max_rating
+_ORDER_FILES: Final = (*ORDERS_FORMATS, "fba_shipments")
 
 
 @dataclass(frozen=True, repr=False)
@@ -125,6 +161,11 @@ class Account:
     rejects
         One row per data line not kept: ``file``, ``line`` (header = 1), ``order_id``,
         ``column``, ``value``, ``reason``, ``outcome`` (``excluded`` or ``rejected``).
+    alerts
+        What makes the rates less than exact, one sentence each (rows rejected that change
+        the counts, FBA orders from the shipments report alone, an account-health report of
+        another marketplace); shown in the repr, the notebooks' status and the reports.
+        From :func:`load_portfolio`, each starts with its account's name.
     """
 
     name: str
@@ -135,73 +176,77 @@ class Account:
     health: pl.DataFrame
     ingest: pl.DataFrame
     rejects: pl.DataFrame
+    alerts: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
-        return (
+        head = (
             f"Account({self.name!r}: {self.ingest.height} file(s), {self.orders.height:,} "
-            f"orders, {self.defects.height:,} defect rows, {self.rejects.height:,} rejects)"
+            f"orders, {self.defects.height:,} defect rows, {self.rejects.height:,} rejects"
+        )
+        if not self.alerts:
+            return head + ")"
+        return (
+            head
+            + f"; {len(self.alerts)} ALERT(S)):\n"
+            + "\n".join(f"  ! {alert}" for alert in self.alerts)
         )
 
 
-def _first_line(path: Path) -> tuple[bytes, str]:
-    """The file's first 64 KiB and its first line as text (errors name the file)."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(65536)
-    except OSError as exc:
-        raise ReportFormatError(
-            f"file '{path}' cannot be read ({exc.strerror})", file=str(path)
-        ) from None
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ReportFormatError(
-            f"file '{path}' is UTF-16 text (a spreadsheet's 'Unicode text'?); every file "
-            "odr-analysis reads is UTF-8 text (save it as UTF-8)",
-            file=str(path),
-        )
-    first = head.split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf").rstrip(b"\r")
-    try:
-        return head, first.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ReportFormatError(
-            f"file '{path}', line 1: byte {exc.start} is not UTF-8; every file odr-analysis "
-            "reads is UTF-8 text (save it as UTF-8)",
-            file=str(path),
-            line=1,
-        ) from None
+def recognise_file(
+    path: str | Path, *, encoding: str | None = None, marketplace: str | None = None
+) -> Report | None:
+    """The report a file is (:func:`odr_analysis.readers.reports.recognise`), or ``None``.
 
-
-def detect_format(path: str | Path) -> str | None:
-    """The format of a file (a key of :data:`FORMATS`) from its first line, or ``None``.
-
-    The header is split on tabs, commas and semicolons, so a report re-saved with the wrong
-    separator is still recognised (and then rejected by its reader with a clear message).
-    An empty file is an error.
+    Reads the start of the file only (decompressed and decoded, :func:`~odr_analysis.readers.
+    source.read_head`). A tab-separated file whose header is no known feedback header but
+    whose rows look like Amazon's feedback layout (a 1-5 rating in column 2, an Amazon order
+    id in column 5) is taken for the feedback report, whose reader then proves the layout on
+    every row or refuses it. An empty file is an error.
     """
     path = Path(path)
-    head, first = _first_line(path)
-    if is_blank(head):
+    head = read_head(path, encoding=encoding, marketplace=marketplace)
+    if is_blank(head.data):
         raise ReportFormatError(
             f"file '{path}' is empty; expected one of: {'; '.join(FORMATS.values())}",
             file=str(path),
         )
-    if head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"{", b"["):
-        return "account_health"
-    for separator in ("\t", ",", ";"):
-        names = {name.strip().strip('"').lower() for name in first.split(separator)}
-        if "amazon-order-id" in names and names.intersection(_ORDERS_SIGNATURE):
-            return "all_orders"
-        if {"order-id", "order id"} & names and "type" in names:
-            return "claims"
-        if "rating" in names and {"order id", "rater email"} & names:
-            return "seller_feedback"
-    return None
+    text = head.data.decode("utf-8", errors="replace")
+    return recognise(head.first_line, text) or (FEEDBACK if _feedback_layout(text) else None)
+
+
+def _feedback_layout(text: str) -> bool:
+    """Whether the data lines of a tab-separated head look like the feedback report's six
+    columns (any header): a rating in column 2 and an Amazon order id in column 5."""
+    lines = [line.rstrip("\r").split("\t") for line in text.split("\n")[1:20] if line.strip()]
+    if not lines or any(len(fields) not in (6, 7) for fields in lines):
+        return False
+    order_id = re.compile(AMAZON_ORDER_ID)
+    return all(
+        re.fullmatch(r"[1-5](?:[.,]0+)?", fields[1].strip()) is not None
+        and order_id.match(fields[4].strip()) is not None
+        for fields in lines
+    )
+
+
+def detect_format(
+    path: str | Path, *, encoding: str | None = None, marketplace: str | None = None
+) -> str | None:
+    """The format of a file (a key of :data:`FORMATS`), or ``None`` when it is none of them
+    (a report odr-analysis refuses included: :func:`recognise_file` says which).
+
+    An empty file is an error.
+    """
+    report = recognise_file(path, encoding=encoding, marketplace=marketplace)
+    return None if report is None or report.refused else report.reader
 
 
 def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-def load_account(path: str | Path, *, marketplace: str | None = None) -> Account:
+def load_account(
+    path: str | Path, *, marketplace: str | None = None, encoding: str | None = None
+) -> Account:
     """Read an account folder: its orders, feedback, claims and account-health files.
 
     Parameters
@@ -209,18 +254,24 @@ def load_account(path: str | Path, *, marketplace: str | None = None) -> Account
     path
         The account folder; its name is the account name.
     marketplace
-        How the feedback report writes dates: a marketplace name (``Amazon.co.uk``), country
-        code (``UK``) or id. Default: the marketplace of the account's orders (an error asks
-        for it when the orders span marketplaces with different date formats, or there are
-        no orders).
+        The account's marketplace: a name (``Amazon.co.uk``), country code (``UK``) or id. It
+        says how the feedback report writes dates, and that a file not in UTF-8 is Shift_JIS
+        (``JP``). Default: the marketplace of the account's orders (an error asks for it when
+        the orders span marketplaces with different date formats, or there are no orders).
+    encoding
+        A Python codec name (``cp1252``, ``cp932``, ``utf-16``) every file of the folder is
+        read with, instead of deciding it from each file's bytes (the ingest note says what
+        was decided).
 
     Raises
     ------
     OdrInputError
         For a folder that does not exist or holds no files, and (as
         :class:`~odr_analysis.readers.table.ReportFormatError`) for a file that is not one of
-        :data:`FORMATS`, is empty, is not UTF-8, lacks a required column, is cut off mid-row
-        or has the wrong separator; each message names the file and says what was expected.
+        :data:`FORMATS` (a known report that is refused names itself and the report to
+        download instead), is empty, lacks a required column, is cut off mid-row or has the
+        wrong separator; each message names the file (and the line, where there is one) and
+        says what was expected.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -233,8 +284,8 @@ def load_account(path: str | Path, *, marketplace: str | None = None) -> Account
         )
     by_format: dict[str, list[Path]] = {f: [] for f in FORMATS}
     for file in files:
-        found = detect_format(file)
-        if found is None:
+        report = recognise_file(file, encoding=encoding, marketplace=marketplace)
+        if report is None:
             raise ReportFormatError(
                 f"file '{file}' is not a file odr-analysis reads (its first line does not look "
                 f"like any of them); expected one of: {'; '.join(FORMATS.values())}. Move other "
@@ -242,14 +293,19 @@ def load_account(path: str | Path, *, marketplace: str | None = None) -> Account
                 file=str(file),
                 line=1,
             )
-        by_format[found].append(file)
+        if report.reader is None:
+            raise ReportFormatError(refusal(report, str(file)), file=str(file), line=1)
+        by_format[report.reader].append(file)
+
+    def text(file: Path) -> Text:
+        return read_text(file, encoding=encoding, marketplace=marketplace)
 
     health_frames = []
     health_files = []
     for p in by_format["account_health"]:
-        report = read_account_health(p)
-        health_frames.append(report.odr.with_columns(account=pl.lit(name), file=pl.lit(p.name)))
-        health_files.append((p.name, report.odr.height, "; ".join(report.warnings)))
+        amazon = read_account_health(text(p))
+        health_frames.append(amazon.odr.with_columns(account=pl.lit(name), file=pl.lit(p.name)))
+        health_files.append((p.name, amazon.odr.height, "; ".join(amazon.warnings)))
     health = pl.concat(
         [
             pl.DataFrame(schema=HEALTH_SCHEMA),
@@ -257,38 +313,60 @@ def load_account(path: str | Path, *, marketplace: str | None = None) -> Account
         ]
     )
 
-    order_reads = [read_orders_file(p) for p in by_format["all_orders"]]
+    order_reads = [
+        *(read_orders_file(text(p)) for p in by_format["all_orders"]),
+        *(read_xml_orders_file(text(p)) for p in by_format["all_orders_xml"]),
+        *(read_shipments_file(text(p)) for p in by_format["fba_shipments"]),
+    ]
     combined = combine_orders(order_reads, name)
     orders = combined.orders
     order_rejects = combined.rejects
 
     reads: list[FileRead] = []
     if by_format["seller_feedback"]:
-        first = by_format["seller_feedback"][0]
-        try:
-            date_format, shown = date_format_for(
-                marketplace, orders["marketplace"].unique().drop_nulls().to_list()
-            )
-        except OdrInputError as exc:
-            raise ReportFormatError(
-                f"feedback file '{first}': {exc}", file=str(first), column="Date"
-            ) from None
+        date_format, shown = _feedback_dates(
+            marketplace,
+            combined.items,
+            by_format["seller_feedback"][0],
+            [*by_format["all_orders"], *by_format["all_orders_xml"], *by_format["fba_shipments"]],
+        )
+        order_dates = orders.select("order_id", "order_date")
         reads += [
-            read_feedback_file(p, date_format=date_format, marketplace=shown)
+            read_feedback_file(
+                text(p), date_format=date_format, marketplace=shown, order_dates=order_dates
+            )
             for p in by_format["seller_feedback"]
         ]
-    reads += [read_claims_file(p) for p in by_format["claims"]]
-    feedback, defects, defect_rejects, kept = _match_defects(reads, orders, order_rejects, name)
+    claims_reads = [read_claims_file(text(p)) for p in by_format["claims"]]
+    event_reads = merge_financial_events(
+        [read_financial_events_file(text(p)) for p in by_format["financial_events"]],
+        claims_reads,
+    )
+    reads += [*claims_reads, *event_reads]
+    feedback, defects, defect_rejects, kept, unknown = _match_defects(
+        reads, orders, order_rejects, name
+    )
 
     rejects = pl.concat([order_rejects, *defect_rejects]).with_columns(account=pl.lit(name))
     rejects = rejects.select(ACCOUNT_REJECTS_SCHEMA.names()).sort("file", "line")
+    health_notes = _health_marketplaces(health, orders)
     ingest = _ingest(
         name,
         reads=[*order_reads, *reads],
         kept={**combined.kept, **kept},
         notes=combined.notes,
-        health=health_files,
+        health=[
+            (f, n, "; ".join(x for x in (w, health_notes.get(f, "")) if x))
+            for f, n, w in health_files
+        ],
         rejects=rejects,
+    )
+    alerts = (
+        *_shipments_alert(order_reads, combined.items),
+        *_rejects_alerts(
+            orders, rejects, unknown, {r.file: r.format for r in [*order_reads, *reads]}
+        ),
+        *(f"{file}: {note}" for file, note in sorted(health_notes.items())),
     )
     return Account(
         name=name,
@@ -299,21 +377,73 @@ def load_account(path: str | Path, *, marketplace: str | None = None) -> Account
         health=health,
         ingest=ingest,
         rejects=rejects,
+        alerts=alerts,
     )
+
+
+def _feedback_dates(
+    marketplace: str | None, items: pl.DataFrame, first: Path, order_files: Sequence[Path]
+) -> tuple[str, str]:
+    """The feedback date format (:func:`~odr_analysis.readers.feedback.date_format_for`); an
+    error names the file at fault: the orders file and line of the marketplace that differs
+    when the orders span marketplaces whose feedback reports write dates differently, else
+    the feedback file."""
+    firsts = (
+        items.filter(pl.col("marketplace").is_not_null())
+        .group_by("marketplace", maintain_order=True)
+        .agg(pl.col("file").first(), pl.col("line").first(), orders=pl.col("order_id").n_unique())
+    )
+    try:
+        return date_format_for(marketplace, firsts["marketplace"].to_list())
+    except OdrInputError as exc:
+        if marketplace is not None or firsts.height < 2:
+            raise ReportFormatError(
+                f"feedback file '{first}': {exc}", file=str(first), column="Date"
+            ) from None
+        message = str(exc)
+    # The orders disagree: blame the marketplace with the fewest orders (a stray file of
+    # another account, a typo), naming its first order's file and line.
+    odd = firsts.sort("orders", maintain_order=True).row(0, named=True)
+    where = str(next((p for p in order_files if p.name == odd["file"]), odd["file"]))
+    others = ", ".join(
+        f"{m} ({n:,} orders, first in {f} line {line})"
+        for m, n, f, line in firsts.select("marketplace", "orders", "file", "line").iter_rows()
+        if m != odd["marketplace"]
+    )
+    raise ReportFormatError(
+        f"orders file '{where}', line {odd['line']}: sales-channel {odd['marketplace']} "
+        f"({odd['orders']:,} order(s)) beside {others}: is this file, or row, of another "
+        f"account? {message}",
+        file=where,
+        line=int(odd["line"]),
+        column="sales-channel",
+    )
+
+
+_DEFECT_FORMATS: Final = (
+    ("seller_feedback", "Order ID", "date"),
+    ("claims", "order-id", "event_date"),
+    ("financial_events", "AmazonOrderId", "event_date"),
+)
 
 
 def _match_defects(
     reads: Sequence[FileRead], orders: pl.DataFrame, order_rejects: pl.DataFrame, account: str
-) -> tuple[pl.DataFrame, pl.DataFrame, list[pl.DataFrame], dict[str, int]]:
-    """Feedback and claims rows: drop repeats, keep those whose order is in ``orders``.
+) -> tuple[pl.DataFrame, pl.DataFrame, list[pl.DataFrame], dict[str, int], pl.DataFrame]:
+    """Feedback, claims and financial-event rows: drop repeats, keep those whose order is in
+    ``orders``.
 
-    Returns the feedback frame, the defects frame, the rejects frames and the kept rows per
-    file.
+    Returns the feedback frame, the defects frame, the rejects frames, the kept rows per file
+    and the rows whose order is unknown that could be defects (``file``, ``line``, ``date``:
+    feedback of 1-2 stars, every claim and chargeback).
     """
     known = orders["order_id"].implode()
     rejects: list[pl.DataFrame] = [r.rejects for r in reads]
     kept: dict[str, pl.DataFrame] = {}
-    for fmt, column in (("seller_feedback", "Order ID"), ("claims", "order-id")):
+    unknown: list[pl.DataFrame] = [
+        pl.DataFrame(schema={"file": pl.String, "line": pl.Int64, "date": pl.Date})
+    ]
+    for fmt, column, date in _DEFECT_FORMATS:
         parts = [
             r.rows.with_columns(_file_index=pl.lit(i, pl.Int32))
             for i, r in enumerate(reads)
@@ -344,7 +474,11 @@ def _match_defects(
                 )
             )
         )
-        rejects.append(_unknown_orders(rows.filter(~pl.col("_known")), column, order_rejects))
+        missing = rows.filter(~pl.col("_known"))
+        rejects.append(_unknown_orders(missing, column, order_rejects))
+        if fmt == "seller_feedback":
+            missing = missing.filter(pl.col("rating") <= _NEGATIVE_RATING)
+        unknown.append(missing.select("file", "line", pl.col(date).alias("date")))
         kept[fmt] = rows.filter("_known").drop("_known", "_file_index")
 
     feedback = pl.concat(
@@ -358,7 +492,7 @@ def _match_defects(
         ],
         how="diagonal",
     ).select(FEEDBACK_SCHEMA.names())
-    claims = kept.get("claims")
+    claims = [kept[fmt] for fmt in ("claims", "financial_events") if fmt in kept]
     defects = pl.concat(
         [
             pl.DataFrame(schema=DEFECTS_SCHEMA),
@@ -371,25 +505,128 @@ def _match_defects(
                 rating="rating",
             ),
             *(
-                []
-                if claims is None
-                else [
-                    claims.select(
-                        account=pl.lit(account),
-                        order_id="order_id",
-                        kind="kind",
-                        event_date="event_date",
-                        status="status",
-                        rating=pl.lit(None, pl.Int32),
-                    )
-                ]
+                frame.select(
+                    account=pl.lit(account),
+                    order_id="order_id",
+                    kind="kind",
+                    event_date="event_date",
+                    status="status",
+                    rating=pl.lit(None, pl.Int32),
+                )
+                for frame in claims
             ),
         ]
     )
     counts = dict(feedback.group_by("file").len().iter_rows())
-    if claims is not None:
-        counts.update(claims.group_by("file").len().iter_rows())
-    return feedback, defects, rejects, counts
+    for frame in claims:
+        counts.update(frame.group_by("file").len().iter_rows())
+    return feedback, defects, rejects, counts, pl.concat(unknown)
+
+
+def _shipments_alert(order_reads: Sequence[FileRead], items: pl.DataFrame) -> tuple[str, ...]:
+    """The alert for FBA orders read from the FBA shipments report alone (no cancelled orders
+    there: the FBA order count is too low, the FBA rate over-stated)."""
+    files = sorted({r.file for r in order_reads if r.format == "fba_shipments"})
+    if not files or items.is_empty():
+        return ()
+    alone = (
+        items.group_by("order_id")
+        .agg(alone=pl.col("file").is_in(files).all())
+        .get_column("alone")
+        .sum()
+    )
+    if not alone:
+        return ()
+    return (
+        f"{alone:,} FBA order(s) come from the FBA shipments report alone ({', '.join(files)}): "
+        "it holds no cancelled orders, so the FBA order count is too low and the FBA rate "
+        "over-stated; add the All Orders report for the same days",
+    )
+
+
+def _rejects_alerts(
+    orders: pl.DataFrame, rejects: pl.DataFrame, unknown: pl.DataFrame, formats: Mapping[str, str]
+) -> tuple[str, ...]:
+    """Alerts for rejected rows that change the rates: orders rows whose order is missing from
+    the orders (the count of orders is too low), feedback, claims and chargeback rows that
+    could be defects (an unreadable value; a 1-2 star feedback, a claim or a chargeback for an
+    order the orders files must hold: placed, as the event's date says, between their first and
+    last days)."""
+    rejected = rejects.filter(pl.col("outcome") == "rejected").with_columns(
+        _format=pl.col("file").replace_strict(formats, default=None)
+    )
+    alerts = []
+    lost = rejected.filter(
+        pl.col("_format").is_in(_ORDER_FILES)
+        & (pl.col("order_id").is_null() | ~pl.col("order_id").is_in(orders["order_id"].implode()))
+    )
+    if lost.height:
+        alerts.append(
+            f"{lost.height:,} orders row(s) could not be read ({_per_file(lost)}): their orders "
+            "are missing from the order counts, so the rates may be wrong; fix the rows (see "
+            "the rejects)"
+        )
+    # The order of a feedback (or claim) dated D was placed in [D - 90 days, D]: when that is
+    # inside the days the orders files cover, they must hold it.
+    dates = orders.get_column("order_date")
+    start: dt.date | None = dates.min()  # type: ignore[assignment]
+    end: dt.date | None = dates.max()  # type: ignore[assignment]
+    covered = unknown.join(rejected, on=["file", "line"], how="semi")
+    if start is not None:
+        covered = covered.filter(
+            (pl.col("date") - pl.duration(days=FEEDBACK_WINDOW_DAYS) >= start)
+            & (pl.col("date") <= end)
+        )
+    unreadable = rejected.filter(
+        ~pl.col("_format").is_in(_ORDER_FILES)
+        & ~pl.col("reason").str.starts_with("order not in the orders report")
+    )
+    defects = pl.concat([unreadable.select("file"), covered.select("file")])
+    if defects.height:
+        alerts.append(
+            f"{defects.height:,} feedback, claim or chargeback row(s) that may be defects are "
+            f"not counted ({_per_file(defects)}): an unreadable value, or an order missing "
+            "from the orders files although they cover the days it was placed; the rates may be "
+            "too low (see the rejects)"
+        )
+    missing = rejected.filter(pl.col("reason") == "order not in the orders report")
+    later = (
+        unknown.join(missing, on=["file", "line"], how="semi").filter(pl.col("date") > end)
+        if start is not None
+        else unknown.clear()
+    )
+    if later.height:
+        alerts.append(
+            f"{later.height:,} feedback, claim or chargeback row(s) dated after the last order "
+            f"({end}) are for orders the orders files do not hold ({_per_file(later)}): add "
+            "the orders report for the days since, or the rates of recent windows are wrong"
+        )
+    return tuple(alerts)
+
+
+def _per_file(rows: pl.DataFrame) -> str:
+    counts = rows.group_by("file").len().sort("file")
+    return ", ".join(f"{file}: {n:,}" for file, n in counts.iter_rows())
+
+
+def _health_marketplaces(health: pl.DataFrame, orders: pl.DataFrame) -> dict[str, str]:
+    """Per account-health file, a note when it speaks of a marketplace the orders do not have
+    (a report of another marketplace, or of another account)."""
+    if health.is_empty() or orders.is_empty():
+        return {}
+    ours = set(orders.get_column("marketplace").drop_nulls().unique().to_list())
+    notes = {}
+    for file, names in (
+        health.group_by("file", maintain_order=True).agg(pl.col("marketplace").unique()).iter_rows()
+    ):
+        other = sorted({str(n) for n in names} - ours)
+        if other:
+            notes[file] = (
+                f"marketplace(s) {', '.join(other)} of this report are not among the orders' "
+                f"({', '.join(sorted(ours))}): a report of another marketplace or account, "
+                "nothing to compare with"
+            )
+    return notes
 
 
 def _unknown_orders(rows: pl.DataFrame, column: str, order_rejects: pl.DataFrame) -> pl.DataFrame:
@@ -450,19 +687,23 @@ def _ingest(
 
 
 def load_portfolio(
-    path: str | Path, *, marketplace: str | Mapping[str, str] | None = None
+    path: str | Path,
+    *,
+    marketplace: str | Mapping[str, str] | None = None,
+    encoding: str | None = None,
 ) -> Account:
     """Read a folder of account folders and concatenate them (``name`` = the folder's name).
 
     ``marketplace`` is passed to :func:`load_account`: one value for every account, or a mapping
-    account name -> marketplace. Hidden entries are skipped; a file next to the account folders
-    is ignored unless it is a report (then it is an error: it belongs in an account folder).
+    account name -> marketplace; ``encoding`` too. Hidden entries are skipped; a file next to
+    the account folders is ignored unless it is a report (then it is an error: it belongs in an
+    account folder).
     """
     root = Path(path)
     if not root.is_dir():
         raise OdrInputError(f"portfolio folder '{root}' does not exist or is not a folder")
     for file in _files(root):
-        if detect_format(file) is not None:
+        if detect_format(file, encoding=encoding) is not None:
             raise ReportFormatError(
                 f"file '{file}' is a report at the top of the portfolio folder '{root}'; put "
                 "it into a folder named after its account (one folder = one account)",
@@ -479,6 +720,7 @@ def load_portfolio(
             marketplace=marketplace.get(f.name)
             if isinstance(marketplace, Mapping)
             else marketplace,
+            encoding=encoding,
         )
         for f in folders
     ]
@@ -488,4 +730,5 @@ def load_portfolio(
             field: pl.concat([getattr(a, field) for a in accounts])
             for field in ("orders", "defects", "items", "feedback", "health", "ingest", "rejects")
         },
+        alerts=tuple(f"{a.name}: {alert}" for a in accounts for alert in a.alerts),
     )

@@ -24,6 +24,8 @@ from typing import Final
 
 import polars as pl
 
+from odr_analysis.readers.marketplaces import is_spreadsheet_number, spreadsheet_number_reason
+from odr_analysis.readers.source import Text
 from odr_analysis.readers.table import (
     Check,
     FileRead,
@@ -47,10 +49,12 @@ CLAIMS_SPEC: Final = TableSpec(
     what="claims file",
     expected=(
         "the claims-and-chargebacks log (data/templates/claims-and-chargebacks.csv), "
-        "comma-separated UTF-8 text with the columns order-id, type, date, status (and "
-        "optionally amount, currency, notes)"
+        "comma- or semicolon-separated text (UTF-8 or Windows-1252, as a spreadsheet saves "
+        "it) with the columns order-id, type, date, status (and optionally amount, currency, "
+        "notes)"
     ),
     separator=",",
+    other_separators=(";",),
     quote_char='"',
     columns={
         "order_id": ("order-id", "order id"),
@@ -153,12 +157,13 @@ def _lookup(words: Mapping[str, str]) -> dict[str, str]:
     return {w.lower(): kind for w, kind in words.items()}
 
 
-def read_claims_file(path: str | Path, *, file: str | None = None) -> FileRead:
+def read_claims_file(path: str | Path | Text, *, file: str | None = None) -> FileRead:
     """Read one claims-and-chargebacks log.
 
     ``rows``: ``order_id``, ``kind`` (``a_to_z_claim``/``chargeback``), ``event_date``,
-    ``status`` (canonical), ``file``, ``line``. Rejected: an empty order id, an unknown type, a
-    date that is not ``YYYY-MM-DD``, a status wording not accepted for the type. Raises
+    ``status`` (canonical), ``file``, ``line``. Rejected: an empty order id or one a spreadsheet
+    turned into a number (``5.80293E+13``), an unknown type, a date that is not ``YYYY-MM-DD``, a
+    status wording not accepted for the type. Raises
     :class:`~odr_analysis.readers.table.ReportFormatError` when most dates are unreadable (a
     spreadsheet reformatted them).
     """
@@ -191,6 +196,15 @@ def read_claims_file(path: str | Path, *, file: str | None = None) -> FileRead:
             "order-id",
             pl.col("order_id"),
             pl.lit("empty order-id"),
+        ),
+        Check(  # 5.80293E+13: the id went through a spreadsheet's number format
+            is_spreadsheet_number(pl.col("order_id")),
+            "order-id",
+            pl.col("order_id"),
+            spreadsheet_number_reason(
+                pl.col("order_id"),
+                "type it again from Seller Central, in a column formatted as text",
+            ),
         ),
         Check(
             pl.col("kind").is_null(),
@@ -247,4 +261,4 @@ def read_claims_file(path: str | Path, *, file: str | None = None) -> FileRead:
     rejects = pl.concat([raw.rejects, bad])
     rows = good.select("order_id", "kind", "event_date", "status", "file", "line")
     notes = [f"{raw.blank_lines} blank line(s) skipped"] if raw.blank_lines else []
-    return FileRead(file, "claims", rows, rejects, raw.rows_read, tuple(notes))
+    return FileRead(file, "claims", rows, rejects, raw.rows_read, (*raw.notes, *notes))

@@ -20,7 +20,11 @@ itself (odr-domain.md 4a), so the reader is lenient about shape and strict about
   of ``rate`` (rule 15: the schema's example has 1078 / 539000 = 0.002 but ``rate`` 0.009);
 * a value of the wrong type (``"abc"`` for a count) is an
   :class:`~odr_analysis.schema.OdrInputError` naming the file and the JSON path, never a
-  silently wrong number.
+  silently wrong number;
+* JSON that is not an account-health report is refused, and the message names what it looks
+  like (:func:`odr_analysis.readers.reports.describe_json`): a Finances API response is
+  financial events (read by :mod:`odr_analysis.readers.finances`), a Reports API record is not
+  a report document, ...
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from typing import Any, Final
 import polars as pl
 
 from odr_analysis.readers.marketplaces import MARKETPLACES
+from odr_analysis.readers.reports import FINANCIAL_EVENTS, describe_json, json_report
+from odr_analysis.readers.source import Text, read_text
 from odr_analysis.schema import OdrInputError
 
 __all__ = [
@@ -489,6 +495,7 @@ def parse_account_health(obj: Mapping[str, Any], *, file: str = "<memory>") -> H
         raise OdrInputError(
             f"{file}: not an account-health report (GET_V2_SELLER_PERFORMANCE_REPORT): expected "
             f"a JSON object with 'performanceMetrics' or 'accountStatuses', got {got}"
+            + _looks_like(obj)
         )
     status_rows = _account_statuses(ctx, obj.get("accountStatuses"))
     metrics = obj.get("performanceMetrics")
@@ -516,6 +523,20 @@ def parse_account_health(obj: Mapping[str, Any], *, file: str = "<memory>") -> H
         warnings=ctx.warnings,
         file=file,
     )
+
+
+def _looks_like(obj: object) -> str:
+    """What a JSON value that is not an account-health report is, for the refusal (``''`` when
+    it is nothing odr-analysis knows). A Finances response is read as financial events."""
+    looks = describe_json(obj)
+    if looks is None:
+        return ""
+    if json_report(obj) is FINANCIAL_EVENTS:
+        return (
+            f": it is {looks}, read as A-to-z claims and chargebacks by "
+            "odr_analysis.readers.finances.read_financial_events_file (load_account does)"
+        )
+    return f": it looks like {looks}"
 
 
 def _frame(rows: list[dict[str, Any]], schema: pl.Schema) -> pl.DataFrame:
@@ -588,20 +609,17 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def read_account_health(path: str | Path) -> HealthReport:
+def read_account_health(path: str | Path | Text) -> HealthReport:
     """Read an account-health report file (``GET_V2_SELLER_PERFORMANCE_REPORT``, JSON).
 
     Raises :class:`~odr_analysis.schema.OdrInputError` naming the file when it is not UTF-8
     JSON, not an account-health report, or holds a value of the wrong type (the message gives
     the JSON path, e.g. ``performanceMetrics[0].orderDefectRate.afn.orderCount``).
     """
-    file = str(path)
+    source = path if isinstance(path, Text) else read_text(path)
+    file = str(source.path)
     try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise OdrInputError(f"{file}: cannot read the file ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
+        text = source.data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise OdrInputError(
             f"{file}: not UTF-8 text (byte {exc.start}): an account-health report is JSON"

@@ -3,6 +3,10 @@
 The orders report names a marketplace (``sales-channel`` ``Amazon.co.uk``), the account-health
 report gives its id (``A1F83G8C2ARO7P``), people say ``UK``: :data:`MARKETPLACES` ties them
 together, and says how each marketplace's seller feedback report writes its dates.
+
+The shape of Amazon's order ids is the same in every marketplace: :data:`AMAZON_ORDER_ID`, and
+:func:`is_spreadsheet_number` / :func:`spreadsheet_number_reason` for an id a spreadsheet turned
+into a number (``5.80293E+13``), the one rule every reader applies.
 """
 
 from __future__ import annotations
@@ -15,11 +19,15 @@ import polars as pl
 from odr_analysis.schema import OdrInputError
 
 __all__ = [
+    "AMAZON_ORDER_ID",
     "MARKETPLACES",
+    "SPREADSHEET_NUMBER",
     "Marketplace",
     "feedback_date_format",
+    "is_spreadsheet_number",
     "marketplace_name",
     "marketplaces_frame",
+    "spreadsheet_number_reason",
 ]
 
 
@@ -117,3 +125,40 @@ def marketplace_name(marketplace: str) -> str:
     ('Amazon.de', 'Amazon.co.uk')
     """
     return _find_marketplace(marketplace).name
+
+
+AMAZON_ORDER_ID: Final = r"^\d{3}-\d{7}-\d{7}$"
+"""An Amazon order id, in every marketplace: three groups of 3, 7 and 7 digits
+(``114-3121629-2157694``)."""
+
+SPREADSHEET_NUMBER: Final = r"^\d+(?:[.,]\d+)?[eE][+-]?\d+$"
+"""An id that a spreadsheet turned into a number in scientific notation (``5.80293E+13``, or
+``5,80293E+13`` where the decimal mark is a comma): most of its digits are gone, so it can never
+be matched to an order again."""
+
+
+def is_spreadsheet_number(value: pl.Expr) -> pl.Expr:
+    """Whether ``value`` (a ``String`` expression) is an id written in scientific notation by a
+    spreadsheet (:data:`SPREADSHEET_NUMBER`; surrounding spaces ignored).
+
+    >>> ids = pl.Series(["5.80293E+13", "5,80293E+13", " 1E5", "111-1234567-1234567", "x"])
+    >>> pl.select(is_spreadsheet_number(pl.lit(ids))).to_series().to_list()
+    [True, True, True, False, False]
+    """
+    return value.str.strip_chars().str.contains(SPREADSHEET_NUMBER)
+
+
+def spreadsheet_number_reason(
+    value: pl.Expr,
+    advice: str = "export the report again without opening it in a spreadsheet",
+) -> pl.Expr:
+    """The reject reason for an order id turned into a number by a spreadsheet, with what to do.
+
+    >>> print(pl.select(spreadsheet_number_reason(pl.lit(" 5.80293E+13"), "retype it")).item())
+    an order id turned into a number by a spreadsheet (5.80293E+13): the digits are lost; retype it
+    """
+    return pl.format(
+        "an order id turned into a number by a spreadsheet ({}): the digits are lost; {}",
+        value.str.strip_chars(),
+        pl.lit(advice),
+    )

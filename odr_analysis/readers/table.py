@@ -1,13 +1,15 @@
 """The careful reading of delimited text that every text reader shares.
 
-A :class:`TableSpec` says how one kind of file is written (separator, quoting, the accepted
+A :class:`TableSpec` says how one kind of file is written (separators, quoting, the accepted
 header names of each column, the required ones); :func:`read_table` reads a file by its spec
-into ``String`` columns with physical line numbers, refusing a file that is not what it should
-be with a :class:`ReportFormatError` naming it, and rejecting a line with the wrong number of
-fields. The readers then check values row by row with :class:`Check` and
-:func:`split_checked`; every row not kept is a row of :data:`REJECTS_SCHEMA`
-(:func:`rejects_frame`, :func:`duplicate_rows`). :func:`wordings_by_value` turns a reader's
-table of accepted wordings around (value -> its wordings, the usual one first).
+into ``String`` columns with physical line numbers, from its text as
+:func:`odr_analysis.readers.source.read_text` decides it (gzip, encoding, line ends), refusing a
+file that is not what it should be with a :class:`ReportFormatError` naming it, rejecting a line
+with the wrong number of fields and excluding a header line repeated mid-file. The readers then
+check values row by row with :class:`Check` and :func:`split_checked`; every row not kept is a
+row of :data:`REJECTS_SCHEMA` (:func:`rejects_frame`, which also removes e-mail addresses and
+bidirectional controls from what it shows; :func:`duplicate_rows`). :func:`wordings_by_value`
+turns a reader's table of accepted wordings around (value -> its wordings, the usual one first).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Final, NamedTuple
 
 import polars as pl
 
-from odr_analysis.schema import OdrInputError
+from odr_analysis.readers.source import ReportFormatError, Text, UnreadableText, read_text
 
 __all__ = [
     "REJECTS_SCHEMA",
@@ -54,22 +56,6 @@ REJECTS_SCHEMA: Final = pl.Schema(
 that could not be used: unreadable value, wrong number of fields, unknown order)."""
 
 
-class ReportFormatError(OdrInputError):
-    """A file that cannot be read as the report it should be.
-
-    ``file`` names it; ``line`` (1 = the header) and ``column`` say where, when the problem is
-    in one place.
-    """
-
-    def __init__(
-        self, message: str, *, file: str, line: int | None = None, column: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.file = file
-        self.line = line
-        self.column = column
-
-
 @dataclass(frozen=True)
 class TableSpec:
     """How to read one kind of delimited file.
@@ -80,7 +66,9 @@ class TableSpec:
     ``expected`` describes the file a user should give (it ends every error message).
     ``header`` is the header as the file is usually written (the source's column order and
     spelling): the readers never rely on it (they find columns by name), the sample generator
-    writes it.
+    writes it. ``separator`` is the usual separator; ``other_separators`` are accepted too, the
+    header deciding which one a file uses (a spreadsheet saves CSV with ``;`` in the locales
+    whose decimal mark is a comma).
     """
 
     what: str
@@ -90,10 +78,16 @@ class TableSpec:
     columns: Mapping[str, tuple[str, ...]]
     required: tuple[str, ...]
     header: tuple[str, ...] = ()
+    other_separators: tuple[str, ...] = ()
 
     def header_name(self, column: str) -> str:
         """The usual header name of a canonical column (for messages)."""
         return self.columns[column][0]
+
+    @property
+    def separators(self) -> tuple[str, ...]:
+        """Every separator accepted, the usual one first."""
+        return (self.separator, *self.other_separators)
 
 
 @dataclass(frozen=True)
@@ -102,8 +96,12 @@ class RawTable:
 
     ``rows`` holds ``line`` (the physical line number, header = 1) and one column per canonical
     column of the spec (null when the header lacks it), for every data line whose number of
-    fields matches the header; ``rejects`` (:data:`REJECTS_SCHEMA`) holds the others.
-    ``rows_read`` counts data lines (lines after the header that are not blank).
+    fields matches the header; ``rejects`` (:data:`REJECTS_SCHEMA`) holds the others (and a
+    header line repeated mid-file, excluded). ``rows_read`` counts data lines (lines after the
+    header that are not blank): ``1 + rows_read + blank_lines`` is the file's number of lines.
+    ``separator`` is the one the header uses; ``notes`` say how the file was read when that is
+    not plain UTF-8 text with the spec's usual separator (:attr:`Text.notes
+    <odr_analysis.readers.source.Text.notes>`, the separator, repeated header lines).
     """
 
     path: Path
@@ -113,6 +111,8 @@ class RawTable:
     rows_read: int
     blank_lines: int
     present: frozenset[str]
+    separator: str = "\t"
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,48 +142,6 @@ def format_error(
     )
 
 
-class _Head(NamedTuple):
-    header: bytes  # the first line, line end removed
-    ends_with_newline: bool
-
-
-def _head(path: Path, spec: TableSpec, where: str) -> _Head:
-    """The first line, checked; the whole file is read here only when it looks empty."""
-    try:
-        with path.open("rb") as handle:
-            header = handle.readline()
-            start = header + handle.read(4096)
-            size = handle.seek(0, 2)
-            handle.seek(max(size - 1, 0))
-            last = handle.read(1)
-    except OSError as exc:
-        raise format_error(spec, where, f"cannot be read ({exc.strerror})") from None
-    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise format_error(
-            spec, where, "is UTF-16 text (a spreadsheet's 'Unicode text'?), not UTF-8"
-        )
-    if is_blank(start) and (size <= len(start) or is_blank(path.read_bytes())):
-        raise format_error(spec, where, "is empty")
-    if b"\x00" in header:
-        raise _unreadable(path, spec, where)
-    return _Head(header.rstrip(b"\n").rstrip(b"\r"), last == b"\n")
-
-
-def _unreadable(path: Path, spec: TableSpec, where: str, detail: str = "") -> ReportFormatError:
-    """Why polars could not read the file: a NUL byte, bytes that are not UTF-8, or ``detail``."""
-    data = path.read_bytes()
-    if b"\x00" in data:
-        offset = data.index(b"\x00")
-        return format_error(
-            spec,
-            where,
-            f"holds a NUL byte at byte {offset}: a binary file (a spreadsheet, an archive?), "
-            "not a text report",
-            line=data.count(b"\n", 0, offset) + 1,
-        )
-    return _not_utf8(data, spec, where) or format_error(spec, where, f"cannot be read ({detail})")
-
-
 def is_blank(data: bytes) -> bool:
     """Whether ``data`` holds nothing but white space (and perhaps a UTF-8 byte-order mark).
 
@@ -196,37 +154,38 @@ def is_blank(data: bytes) -> bool:
     return len(data) <= 4096 or data[4096:].isspace()
 
 
-def _not_utf8(data: bytes, spec: TableSpec, where: str) -> ReportFormatError | None:
-    """The error for the first byte that is not UTF-8 (line, column, byte offset), if any."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        return format_error(
-            spec,
-            where,
-            f"is not UTF-8: byte {exc.start} (column {exc.start - line_start + 1}, "
-            f"{data[exc.start : exc.start + 1]!r}) cannot be decoded; the file was probably saved "
-            "in another encoding (Windows-1252, Latin-1, Shift_JIS): save it as UTF-8",
-            line=data.count(b"\n", 0, exc.start) + 1,
-        )
-    return None
+def _separator_words(separators: Sequence[str]) -> str:
+    """``tab``, ``comma- or semicolon`` (followed by ``-separated`` in messages)."""
+    return "- or ".join(_SEPARATOR_NAMES.get(s, repr(s)) for s in separators)
 
 
-def _header(path: Path, head: _Head, spec: TableSpec, where: str) -> list[str]:
-    try:
-        first = head.header.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _unreadable(path, spec, where) from None
-    names = [name.strip() for name in first.lstrip("\ufeff").split(spec.separator)]
-    if spec.quote_char:
+def _split_header(line: str, separator: str, quote_char: str | None) -> list[str]:
+    names = [name.strip() for name in line.split(separator)]
+    if quote_char:
         names = [
-            name[1:-1].replace(spec.quote_char * 2, spec.quote_char)
-            if len(name) >= 2 and name[0] == name[-1] == spec.quote_char
+            name[1:-1].replace(quote_char * 2, quote_char)
+            if len(name) >= 2 and name[0] == name[-1] == quote_char
             else name
             for name in names
         ]
     return names
+
+
+def _header(line: str, spec: TableSpec) -> tuple[str, list[str]]:
+    """The separator the header uses (of the spec's) and the header's names.
+
+    The separator under which the header holds the most known column names wins; the usual
+    one when none does (its errors then say what is wrong).
+    """
+    best: tuple[int, str, list[str]] | None = None
+    for separator in spec.separators:
+        names = _split_header(line, separator, spec.quote_char)
+        lowered = {name.lower() for name in names}
+        known = sum(1 for aliases in spec.columns.values() if lowered.intersection(aliases))
+        if best is None or known > best[0]:
+            best = (known, separator, names)
+    assert best is not None
+    return best[1], best[2]
 
 
 def _positions(names: list[str], spec: TableSpec, where: str) -> dict[str, int]:
@@ -239,13 +198,13 @@ def _positions(names: list[str], spec: TableSpec, where: str) -> dict[str, int]:
         alias in lowered for aliases in spec.columns.values() for alias in aliases
     ):
         for other, other_name in _SEPARATOR_NAMES.items():
-            if other != spec.separator and len(names[0].split(other)) >= 3:
+            if other not in spec.separators and len(names[0].split(other)) >= 3:
                 raise format_error(
                     spec,
                     where,
                     f"the header is {other_name}-separated, not "
-                    f"{_SEPARATOR_NAMES[spec.separator]}-separated (was the file re-saved by a "
-                    "spreadsheet?)",
+                    f"{_separator_words(spec.separators)}-separated (was the file re-saved by "
+                    "a spreadsheet?)",
                     line=1,
                 )
     positions: dict[str, int] = {}
@@ -277,92 +236,154 @@ def _positions(names: list[str], spec: TableSpec, where: str) -> dict[str, int]:
     return positions
 
 
-def _field_count(spec: TableSpec, line: pl.Expr) -> pl.Expr:
-    sep = spec.separator
-    if spec.quote_char is None:
-        return line.str.count_matches(sep, literal=True) + 1
-    q = re.escape(spec.quote_char)
+def _field_count(separator: str, quote_char: str | None, line: pl.Expr) -> pl.Expr:
+    if quote_char is None:
+        return line.str.count_matches(separator, literal=True) + 1
+    q = re.escape(quote_char)
     unquoted = line.str.replace_all(rf"{q}(?:[^{q}]|{q}{q})*{q}", "")
-    return unquoted.str.count_matches(sep, literal=True) + 1
+    return unquoted.str.count_matches(separator, literal=True) + 1
 
 
-def _scan(path: Path, spec: TableSpec, **options: object) -> pl.LazyFrame:
-    """The data lines of the file (the header skipped), as polars reads them."""
+def _scan(
+    source: Path | bytes, separator: str, quote_char: str | None, **options: object
+) -> pl.LazyFrame:
+    """The data lines of the text (the header skipped), as polars reads them."""
     settings: dict[str, object] = {
         "has_header": False,
         "skip_rows": 1,
-        "separator": spec.separator,
-        "quote_char": spec.quote_char,
+        "separator": separator,
+        "quote_char": quote_char,
         "empty_string_is_null": False,
         "raise_if_empty": False,
-        "glob": False,  # a file name may hold [ ] * ?
+        **({"glob": False} if isinstance(source, Path) else {}),  # a name may hold [ ] * ?
         **options,
     }
-    return pl.scan_csv(path, **settings)  # type: ignore[arg-type]
+    return pl.scan_csv(source, **settings)  # type: ignore[arg-type]
 
 
-def _lines(path: Path, spec: TableSpec, where: str, n_header: int) -> pl.DataFrame:
-    """Per data line: ``line`` number, number of fields ``_n``, and ``_blank``."""
-    whole_lines = {"separator": "\x00", "quote_char": None, "schema": {"_l": pl.String}}
-    try:
-        return (
-            _scan(path, spec, **whole_lines)  # NUL never occurs in text: one column per line
-            .select(
-                _n=_field_count(spec, pl.col("_l")).cast(pl.Int64),
-                _blank=pl.col("_l").str.contains(r"^\s*$"),
-                # the line itself, only where it is needed (more fields than the header)
-                _l=pl.when(_field_count(spec, pl.col("_l")) > n_header).then(pl.col("_l")),
-            )
-            .collect(engine="streaming")  # the per-line work runs on every core
-            .with_row_index("line", offset=2)
-            .with_columns(pl.col("line").cast(pl.Int64))
+def _lines(
+    source: Path | bytes, separator: str, quote_char: str | None, n_header: int, header: str
+) -> pl.DataFrame:
+    """Per data line: ``line`` number, number of fields ``_n``, ``_blank``, ``_header`` (the
+    line repeats the header) and, when some line has more fields than the header, ``_s``
+    (the fields up to the last one that is not empty; else null)."""
+    count = _field_count(separator, quote_char, pl.col("_l"))
+    lines = _scan(source, "\x00", None, schema={"_l": pl.String})  # no NUL in text: one column
+    columns = {
+        "_n": count.cast(pl.Int64),
+        "_blank": pl.col("_l").str.contains(r"^\s*$"),
+        "_header": pl.col("_l").is_in([header, "\ufeff" + header]),
+    }
+    meta = lines.select(**columns).collect(engine="streaming")  # every core
+    if meta.height and int(meta["_n"].max()) > n_header:  # type: ignore[arg-type]
+        trailing = (
+            pl.col("_l").str.len_bytes()
+            - pl.col("_l").str.strip_chars_end(separator).str.len_bytes()
         )
-    except pl.exceptions.PolarsError as exc:  # a NUL byte, or bytes that are not UTF-8
-        raise _unreadable(path, spec, where, str(exc)) from None
+        meta = lines.select(**columns, _s=(count - trailing).cast(pl.Int64)).collect(
+            engine="streaming"
+        )
+    else:
+        meta = meta.with_columns(_s=pl.lit(None, pl.Int64))
+    return meta.with_row_index("line", offset=2).with_columns(pl.col("line").cast(pl.Int64))
 
 
-def read_table(path: str | Path, spec: TableSpec, *, file: str | None = None) -> RawTable:
+def _text(
+    source: str | Path | Text, spec: TableSpec, encoding: str | None, marketplace: str | None
+) -> Text:
+    if isinstance(source, Text):
+        return source
+    try:
+        return read_text(source, encoding=encoding, marketplace=marketplace)
+    except UnreadableText as exc:  # worded for this kind of file
+        raise format_error(spec, exc.file, exc.problem, line=exc.line) from None
+
+
+def _is_empty(text: Text, header: str) -> bool:
+    """Whether the text holds nothing but white space (lines counted on the text)."""
+    if not text.lines or header.strip():
+        return not text.lines
+    return bool(_lines(text.csv_source, "\t", None, 1, "")["_blank"].all())
+
+
+_REPEATED_HEADER: Final = "header line repeated mid-file (two exports pasted together?): skipped"
+
+
+def read_table(
+    source: str | Path | Text,
+    spec: TableSpec,
+    *,
+    file: str | None = None,
+    encoding: str | None = None,
+    marketplace: str | None = None,
+) -> RawTable:
     """Read a delimited text file as ``String`` columns, with physical line numbers.
 
-    Checks, each an error naming the file (:class:`ReportFormatError`): readable, not empty,
-    text (no NUL byte, not UTF-16), UTF-8 (the error gives the line and byte offset), the right
-    separator, every required column present (once), and a last line that is not cut off in
-    the middle (fewer fields than the header and no line end: the download was truncated).
+    ``source`` is a file (read with :func:`~odr_analysis.readers.source.read_text`, given
+    ``encoding`` and ``marketplace``) or its :class:`~odr_analysis.readers.source.Text`.
+
+    Checks, each an error naming the file (:class:`ReportFormatError`): readable text (see
+    :mod:`odr_analysis.readers.source`), not empty, one of the spec's separators, every required
+    column present (once), and a last line that is not cut off in the middle (fewer fields than
+    the header and no line end: the download was truncated). The lines counted on the text and
+    the lines the CSV parser sees must agree.
 
     A data line whose number of fields differs from the header's is rejected with its line
-    number (extra fields that are all empty are fine: empty trailing columns). Blank lines are
-    skipped and counted. ``file`` is the name used in messages and rows (default: the file name).
+    number, wherever it is, never read shifted. More fields than the header are fine only when
+    empty fields were added at the end: the line's last value is where it is in most lines of
+    the file (a separator inside a value moves that value and every later one a field to the
+    right), and under a named column. A line equal to the header is excluded (two exports
+    pasted together). Blank lines are skipped and counted: ``1 + rows_read + blank_lines`` is
+    the file's number of lines. ``file`` is the name used in messages and rows (default: the
+    file name).
     """
-    path = Path(path)
+    text = _text(source, spec, encoding, marketplace)
+    path = text.path
     file = path.name if file is None else file
     where = str(path)  # messages name the path; rows name the file
-    head = _head(path, spec, where)
-    names = _header(path, head, spec, where)
+    data = text.csv_source  # the file itself when it is plain UTF-8: not held in memory
+    header = text.first_line
+    if _is_empty(text, header):
+        raise format_error(spec, where, "is empty")
+    separator, names = _header(header, spec)
     positions = _positions(names, spec, where)
+    quote = spec.quote_char
     n_header = len(names)
     n_real = n_header
     while n_real > 1 and not names[n_real - 1]:
         n_real -= 1
 
-    meta = _lines(path, spec, where, n_header)
-    native = (
-        _scan(
-            path,
-            spec,
-            schema={f"_{i}": pl.String for i in range(n_header)},
-            truncate_ragged_lines=True,
-            missing_columns="insert",
+    try:
+        meta = _lines(data, separator, quote, n_header, header)
+        if 1 + meta.height != text.lines:
+            raise format_error(
+                spec,
+                where,
+                f"holds {text.lines} lines but {1 + meta.height} were read; save it again as "
+                "plain text",
+            )  # pragma: no cover - a guard: the parser and the count agree on every input known
+        native = (
+            _scan(
+                data,
+                separator,
+                quote,
+                schema={f"_{i}": pl.String for i in range(n_header)},
+                truncate_ragged_lines=True,
+                missing_columns="insert",
+                extra_columns="ignore",
+            )
+            .select(pl.col(f"_{i}").alias(column) for column, i in positions.items())
+            .collect()
         )
-        .select(pl.col(f"_{i}").alias(column) for column, i in positions.items())
-        .collect()
-    )
+    except pl.exceptions.PolarsError as exc:  # pragma: no cover - the text is checked first
+        raise format_error(spec, where, f"cannot be read ({exc})") from None
     if native.height != meta.height:
-        if spec.quote_char:
+        if quote:
             odd = (
-                _scan(path, spec, separator="\x00", quote_char=None, schema={"_l": pl.String})
+                _scan(data, "\x00", None, schema={"_l": pl.String})
                 .select(
                     line=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
-                    odd=pl.col("_l").str.count_matches(spec.quote_char, literal=True) % 2 == 1,
+                    odd=pl.col("_l").str.count_matches(quote, literal=True) % 2 == 1,
                 )
                 .filter("odd")
                 .collect()
@@ -378,7 +399,7 @@ def read_table(path: str | Path, spec: TableSpec, *, file: str | None = None) ->
             spec, where, "its rows could not be matched to its lines"
         )  # pragma: no cover
 
-    if meta.height and not head.ends_with_newline:
+    if meta.height and not text.ends_with_newline:
         last = meta.row(meta.height - 1, named=True)
         if not last["_blank"] and last["_n"] < n_real:
             raise format_error(
@@ -389,42 +410,58 @@ def read_table(path: str | Path, spec: TableSpec, *, file: str | None = None) ->
                 line=last["line"],
             )
 
-    # More fields than the header is fine when the extra fields are all empty.
-    trailing = spec.separator + " \r"
-    too_long = meta.filter(
-        pl.col("_l").is_not_null()
-        & (_field_count(spec, pl.col("_l").str.strip_chars_end(trailing)) > n_real)
-    )["line"]
-    bad = ~pl.col("_blank") & ((pl.col("_n") < n_real) | pl.col("line").is_in(too_long.implode()))
-    sep_name = _SEPARATOR_NAMES.get(spec.separator, repr(spec.separator))
+    # More fields than the header: fine when only empty fields were added at the end, that is
+    # when the line's last value is where it is in most lines (a separator inside a value would
+    # move it, and every value after it, one field to the right).
+    modes = meta.filter(~pl.col("_blank") & (pl.col("_n") >= n_real))["_s"].drop_nulls().mode()
+    usual = modes.max() if modes.len() else n_real
+    repeated = ~pl.col("_blank") & pl.col("_header")
+    bad = (
+        ~pl.col("_blank")
+        & ~pl.col("_header")
+        & (
+            (pl.col("_n") < n_real)
+            | (
+                (pl.col("_n") > n_header)
+                & ((pl.col("_s") != pl.lit(usual, pl.Int64)) | (pl.col("_s") > n_real))
+            )
+        )
+    )
+    sep_name = _SEPARATOR_NAMES.get(separator, repr(separator))
     order_id = native["order_id"] if "order_id" in positions else pl.lit(None, pl.String)
     rejects = rejects_frame(
         meta.with_columns(_id=order_id)
-        .filter(bad)
+        .filter(bad | repeated)
         .select(
             file=pl.lit(file),
             line="line",
-            order_id=pl.when(pl.col("_id").str.strip_chars() != "").then(
+            order_id=pl.when(~pl.col("_header") & (pl.col("_id").str.strip_chars() != "")).then(
                 pl.col("_id").str.strip_chars()
             ),
             column=pl.lit(None, pl.String),
-            value=pl.format("{} fields", "_n"),
-            reason=pl.format(
-                "the line has {} fields; the header has {} ({}-separated: a value holding a "
-                "{} or a missing value?)",
-                "_n",
-                pl.lit(n_real),
-                pl.lit(sep_name),
-                pl.lit(sep_name),
+            value=pl.when(~pl.col("_header")).then(pl.format("{} fields", "_n")),
+            reason=pl.when(pl.col("_header"))
+            .then(pl.lit(_REPEATED_HEADER))
+            .otherwise(
+                pl.format(
+                    "the line has {} fields; the header has {} ({}-separated: a value holding "
+                    "a {} or a missing value?)",
+                    "_n",
+                    pl.lit(n_real),
+                    pl.lit(sep_name),
+                    pl.lit(sep_name),
+                )
             ),
-            outcome=pl.lit("rejected"),
+            outcome=pl.when(pl.col("_header"))
+            .then(pl.lit("excluded"))
+            .otherwise(pl.lit("rejected")),
         )
     )
     blank = int(meta["_blank"].sum())
     # The native frame's own row index: attaching meta's column would re-chunk every column.
     rows = native.with_row_index("line", offset=2).with_columns(pl.col("line").cast(pl.Int64))
     if blank or rejects.height:
-        rows = rows.filter(meta.select(~pl.col("_blank") & ~bad).to_series())
+        rows = rows.filter(meta.select(~pl.col("_blank") & ~bad & ~repeated).to_series())
     rows = rows.with_columns(
         pl.lit(None, pl.String).alias(column) for column in spec.columns if column not in positions
     ).select("line", *spec.columns)
@@ -436,14 +473,45 @@ def read_table(path: str | Path, spec: TableSpec, *, file: str | None = None) ->
         rows_read=meta.height - blank,
         blank_lines=blank,
         present=frozenset(positions),
+        separator=separator,
+        notes=_notes(text, spec, separator, rejects),
     )
 
 
+def _notes(text: Text, spec: TableSpec, separator: str, rejects: pl.DataFrame) -> tuple[str, ...]:
+    notes = list(text.notes)
+    if separator != spec.separator:
+        notes.append(f"{_SEPARATOR_NAMES.get(separator, repr(separator))}-separated")
+    lines = rejects.filter(pl.col("reason") == _REPEATED_HEADER)["line"].to_list()
+    if lines:
+        shown = ", ".join(str(n) for n in lines[:5]) + (" ..." if len(lines) > 5 else "")
+        notes.append(f"header line repeated mid-file at line {shown} (skipped)")
+    return tuple(notes)
+
+
+_EMAIL: Final = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_BIDI_CONTROLS: Final = "[\u202a-\u202e\u2066-\u2069]"
+_SHOWN: Final = ("order_id", "value", "reason")  # the text of a reject that people read
+
+
 def rejects_frame(frame: pl.DataFrame | None = None) -> pl.DataFrame:
-    """``frame`` with exactly the :data:`REJECTS_SCHEMA` columns and dtypes (empty if ``None``)."""
+    """``frame`` with exactly the :data:`REJECTS_SCHEMA` columns and dtypes (empty if ``None``).
+
+    E-mail addresses in ``order_id``, ``value`` and ``reason`` become ``[email removed]`` and
+    Unicode's bidirectional controls (U+202A-U+202E, U+2066-U+2069) are removed: a row shifted
+    by a stray separator can put a rater's e-mail where a value is shown.
+
+    >>> row = {"file": "f", "line": 2, "order_id": None, "column": "Status",
+    ...        "value": "bob@example.com\u202e!", "reason": "unknown Status", "outcome": "rejected"}
+    >>> rejects_frame(pl.DataFrame([row]))["value"].to_list()
+    ['[email removed]!']
+    """
     if frame is None:
         return pl.DataFrame(schema=REJECTS_SCHEMA)
-    return frame.select(pl.col(c).cast(t) for c, t in REJECTS_SCHEMA.items())
+    return frame.select(pl.col(c).cast(t) for c, t in REJECTS_SCHEMA.items()).with_columns(
+        pl.col(c).str.replace_all(_EMAIL, "[email removed]").str.replace_all(_BIDI_CONTROLS, "")
+        for c in _SHOWN
+    )
 
 
 def duplicate_rows(

@@ -105,7 +105,7 @@ def compute(
     change explanation and the trend) to a week earlier. Projections use ``n_sims`` seeded
     simulations over ``horizon`` days, so the same input gives the same numbers.
     """
-    data = load(data_dir, account)
+    data = load(data_dir, account, quiet=True)  # the page shows the alerts
     if data.orders.is_empty():
         raise ValueError(
             f"account {data.name!r}: no orders were read, so there is no rate to report; "

@@ -220,6 +220,9 @@ table.data th { background: #f4f4f4; }
 table.data td.num, table.data th.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.data td.nowrap { white-space: nowrap; }
 tr.mismatch td { background: #fdf0e6; }
+div.alert { border-left: 8px solid #D55E00; background: #fdf0e6; padding: .3rem 1rem;
+  margin: .8rem 0; }
+div.alert ul { margin: .2rem 0 .4rem; padding-left: 1.2rem; }
 figure.chart { margin: 1rem 0 1.6rem; }
 figure.chart figcaption { color: #333; font-size: .92rem; max-width: 760px; margin-top: .3rem; }
 .vega-chart { min-height: 120px; max-width: 100%; }

@@ -67,7 +67,8 @@ class AccountRun:
 
     ``seconds``: from its process's start to its files written. ``summary``: its rows of the
     portfolio summary (:data:`~odr_analysis.report.summary.SUMMARY_SCHEMA`). ``notes``: the
-    warnings its computation gave.
+    warnings its computation gave. ``alerts``: its data's alerts
+    (:attr:`odr_analysis.readers.Account.alerts`), shown on its page and the summary.
     """
 
     name: str
@@ -78,6 +79,7 @@ class AccountRun:
     summary: pl.DataFrame | None = None
     error: str | None = None
     notes: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -168,6 +170,7 @@ class _Built:
     page: Page
     summary: pl.DataFrame
     notes: tuple[str, ...]
+    alerts: tuple[str, ...] = ()
 
 
 def _build(task: _Task) -> _Built:
@@ -179,7 +182,7 @@ def _build(task: _Task) -> _Built:
         page = build_page(r, stem=task.stem)
         rows = summary_rows(r)
     notes = tuple(f"{w.category.__name__}: {w.message}" for w in caught)
-    return _Built(page, rows, notes)
+    return _Built(page, rows, notes, r.account.alerts)
 
 
 def _report_process(conn: Connection, task: _Task) -> None:
@@ -293,6 +296,7 @@ def _write(
         summary=built.summary,
         error=error,
         notes=built.notes,
+        alerts=built.alerts,
     )
 
 
@@ -385,6 +389,7 @@ def run_reports(
             ),
             links={a.name: a.html.name for a in results if a.html is not None},
             failures=[(a.name, a.error or "") for a in results if not a.ok],
+            alerts=[(a.name, alert) for a in results for alert in a.alerts],
             generated=generated,
             source=accounts[0][1].name,
         ),
@@ -401,6 +406,8 @@ def _progress(echo: Callable[[str], None], result: AccountRun, done: int, total:
             f"[{done}/{total}] {result.name} ... FAILED after {result.seconds:.1f} s: "
             f"{result.error}"
         )
+    for alert in result.alerts:
+        echo(f"    ALERT for {result.name}: {alert}")
     for note in result.notes:
         echo(f"    note from {result.name}: {note}")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
@@ -176,9 +176,21 @@ def headline(r: ReportData) -> Iterator[Block]:
         )
     yield (
         f'<p class="lead">{escape(_lead(r))}</p>'
-        f'<div class="cards">{"".join(cards)}</div>'
+        + alerts_box(r.account.alerts)
+        + f'<div class="cards">{"".join(cards)}</div>'
         f'<p class="note">Amazon\'s target is an ODR under {escape(t)} for each channel; '
         f"{escape('exactly ' + t + ' does not meet it.')}</p>"
+    )
+
+
+def alerts_box(alerts: Sequence[str]) -> str:
+    """The account's alerts in a box that cannot be missed (empty when there are none)."""
+    if not alerts:
+        return ""
+    items = "".join(f"<li>{escape(alert)}</li>" for alert in alerts)
+    return (
+        f'<div class="alert"><p><strong>{escape(words.ALERTS_TITLE)}:</strong></p>'
+        f"<ul>{items}</ul></div>"
     )
 
 
@@ -711,7 +723,9 @@ def data_quality(r: ReportData) -> Iterator[Block]:
         f"Multi-Channel Fulfillment orders, which are not Amazon orders, and rows repeated by "
         f"overlapping exports) and {totals['rejected']:,} rejected. Every row is accounted for."
     )
-    yield f"<p>{escape(summary)}</p>" + table(ingest, columns) + reason_table
+    yield (
+        alerts_box(r.account.alerts) + f"<p>{escape(summary)}</p>" + table(ingest, columns)
+    ) + reason_table
 
 
 def feedback(r: ReportData) -> Iterator[Block]:

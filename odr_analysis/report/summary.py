@@ -123,12 +123,14 @@ def summary_page(
     failures: Sequence[tuple[str, str]],
     generated: str,
     source: str,
+    alerts: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The portfolio summary: one table of every account and channel, sorted by risk.
 
     ``rows`` has :data:`SUMMARY_SCHEMA` (the rows of every account); ``links`` maps an account
     to its report's file name; ``failures`` lists (account, message) of the accounts without a
-    report; ``source`` names the data folder.
+    report; ``source`` names the data folder; ``alerts`` lists (account, alert) of the accounts
+    whose data makes their rates less than exact (shown above the table).
     """
     ranked = portfolio_status(rows).sort("risk_rank")
     records = []
@@ -181,10 +183,22 @@ def summary_page(
         f"<h1>Order Defect Rate: portfolio summary</h1>"
         f'<p class="meta">{escape(date_text)} \u00b7 data folder {escape(source)} \u00b7 '
         f"{words.count(len(links), 'account report')}</p>"
-        f"{table_html}{failed}"
+        f"{_alerts(alerts)}{table_html}{failed}"
         f"<h2>Account reports</h2><ul>{accounts or '<li>none</li>'}</ul>"
     )
     return document("Order Defect Rate: portfolio summary", body, generated)
+
+
+def _alerts(alerts: Sequence[tuple[str, str]]) -> str:
+    if not alerts:
+        return ""
+    items = "".join(
+        f"<li><strong>{escape(name)}</strong>: {escape(alert)}</li>" for name, alert in alerts
+    )
+    return (
+        f'<div class="alert"><p><strong>{escape(words.ALERTS_TITLE)} (accounts named):'
+        f"</strong></p><ul>{items}</ul></div>"
+    )
 
 
 def _table(frame: pl.DataFrame, ranked: pl.DataFrame, *, date_text: str, since: str) -> str:

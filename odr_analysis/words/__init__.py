@@ -86,6 +86,8 @@ from odr_analysis.words._sources import (
     recent_orders_source,
 )
 from odr_analysis.words._status import (
+    ALERTS_TITLE,
+    alerts_text,
     small_numbers_note,
     status_line,
 )
@@ -99,6 +101,7 @@ from odr_analysis.words._whatif import (
 )
 
 __all__ = [
+    "ALERTS_TITLE",
     "ASSUMED",
     "AS_GIVEN",
     "CAUSES",
@@ -114,6 +117,7 @@ __all__ = [
     "ChannelWords",
     "KindWords",
     "StatusWords",
+    "alerts_text",
     "arrival_fixed",
     "arrival_source",
     "assumptions",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 import polars as pl
 
@@ -11,9 +11,27 @@ from odr_analysis.words._formats import pct, target_text
 from odr_analysis.words._names import group_label
 
 __all__ = [
+    "ALERTS_TITLE",
+    "alerts_text",
     "small_numbers_note",
     "status_line",
 ]
+
+ALERTS_TITLE: Final = "Check the data first: these make the rates less than exact"
+"""The heading above an account's alerts (:attr:`odr_analysis.readers.Account.alerts`)."""
+
+
+def alerts_text(alerts: Sequence[str]) -> str:
+    """An account's alerts as plain text, one per line under :data:`ALERTS_TITLE` (empty when
+    there are none).
+
+    >>> print(alerts_text(["2 orders row(s) could not be read"]))
+    Check the data first: these make the rates less than exact:
+      ! 2 orders row(s) could not be read
+    """
+    if not alerts:
+        return ""
+    return f"{ALERTS_TITLE}:\n" + "\n".join(f"  ! {alert}" for alert in alerts)
 
 
 def _points_text(points: pl.Expr) -> pl.Expr:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import shutil
 from pathlib import Path
 
@@ -19,8 +20,10 @@ from odr_analysis.readers.account import (
     load_account,
     load_portfolio,
 )
+from odr_analysis.readers.feedback import is_feedback_header
 from odr_analysis.readers.health import HEALTH_ODR_SCHEMA
 from odr_analysis.readers.orders import ITEMS_SCHEMA, ORDERS_FRAME_SCHEMA
+from odr_analysis.readers.source import read_text
 from odr_analysis.readers.table import ReportFormatError
 from odr_analysis.schema import OdrInputError, validate_defects, validate_orders
 
@@ -37,8 +40,18 @@ def acme() -> Account:
 
 
 def _data_lines(path: Path) -> int:
-    """Independent count: lines after the header that hold something."""
-    text = path.read_bytes().decode("utf-8-sig")
+    """Independent count (not through readers.source): lines after the header that hold
+    something, in each fixture's known encoding."""
+    data = path.read_bytes()
+    if data.startswith(b"\x1f\x8b"):
+        data = gzip.decompress(data)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp932" if path.parent.name.endswith("-jp") else "cp1252")
     return sum(1 for line in text.splitlines()[1:] if line.strip())
 
 
@@ -107,11 +120,10 @@ def test_frames_are_canonical(folder: Path) -> None:
 def test_no_rater_email_reaches_any_frame(folder: Path) -> None:
     emails = set()
     for path in folder.iterdir():
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text(path).data.decode("utf-8")  # gzip, cp932, cp1252 as the readers see it
         header = text.splitlines()[0].split("\t")
-        if "Rater Email" in header:
-            column = header.index("Rater Email")
-            emails |= {line.split("\t")[column] for line in text.splitlines()[1:] if line.strip()}
+        if is_feedback_header(header):  # the rater's e-mail is the sixth column in every language
+            emails |= {line.split("\t")[5] for line in text.splitlines()[1:] if line.strip()}
     account = load_account(folder)
     for name, frame in _frames(account).items():
         assert not [c for c in frame.columns if "email" in c.lower()], name
@@ -139,7 +151,29 @@ def test_acme_orders(acme: Account) -> None:
     assert orders["111-0000005-0000005"]["order_status"] == "Cancelled"
     assert orders["111-0000006-0000006"]["order_status"] == "Shipped"
     assert acme.name == "acme-us"
-    assert repr(acme) == "Account('acme-us': 5 file(s), 11 orders, 11 defect rows, 15 rejects)"
+    assert repr(acme).splitlines() == [
+        "Account('acme-us': 5 file(s), 11 orders, 11 defect rows, 15 rejects; 3 ALERT(S)):",
+        *(f"  ! {alert}" for alert in acme.alerts),
+    ]
+
+
+def test_rejects_that_change_the_rates_are_alerts(acme: Account) -> None:
+    # Orders rows 10, 11, 16 of October are rejected and their orders are missing. Feedback
+    # lines 6 (month 13) and 10 (rating 6) are unreadable, claims lines 6, 7, 9 too; feedback
+    # line 8 (an unknown order dated 11/10/25) is after the last order (5 November): the
+    # orders files may end too early. Line 11's order is the rejected orders row 10.
+    assert acme.alerts == (
+        "3 orders row(s) could not be read (All Orders 2025-10.txt: 3): their orders are missing "
+        "from the order counts, so the rates may be wrong; fix the rows (see the rejects)",
+        "5 feedback, claim or chargeback row(s) that may be defects are not counted "
+        "(claims-and-chargebacks.csv: 3, feedback.txt: 2): an unreadable value, or an order "
+        "missing from the orders files although they cover the days it was placed; the rates "
+        "may be too low (see the rejects)",
+        "1 feedback, claim or chargeback row(s) dated after the last order (2025-11-05) are for "
+        "orders the orders files do not hold (feedback.txt: 1): add the orders report for the "
+        "days since, or the rates of recent windows are wrong",
+    )
+    assert load_account(ACCOUNTS / "london-uk").alerts == ()
 
 
 def test_acme_rejects_say_why(acme: Account) -> None:
@@ -285,13 +319,16 @@ def test_header_only_files_give_empty_frames() -> None:
         ("empty", "orders.txt", "is empty"),
         ("feedback-without-orders", "feedback.txt", "no orders to take it from: pass marketplace="),
         ("missing-column", "orders.txt", "line 1: missing column 'purchase-date'"),
-        ("mixed-marketplaces", "feedback.txt", "marketplaces whose feedback reports write dates"),
+        (
+            "mixed-marketplaces",
+            "orders.txt",
+            "line 2: sales-channel Amazon.com .* beside "
+            "Amazon.co.uk .*first in orders.txt line 3.*marketplaces whose feedback reports write",
+        ),
         ("no-offsets", "orders.txt", "2 of 2 purchase-date values are not ISO 8601"),
         ("not-a-report", "notes.txt", "is not a file odr-analysis reads"),
         ("not-health-json", "settings.json", "not an account-health report"),
-        ("not-utf8", "orders.txt", r"line 3: is not UTF-8: byte \d+"),
         ("truncated", "orders.txt", "line 4: the file ends in the middle of a row"),
-        ("utf16", "orders.txt", "is UTF-16 text"),
         ("wrong-marketplace", "feedback.txt", "2 of 3 dates are not valid in the format M/D/YY"),
     ],
 )
@@ -305,7 +342,7 @@ def test_every_broken_fixture_is_tested() -> None:
     tested = {
         "claims-line-break", "comma-separated", "empty", "feedback-without-orders",
         "missing-column", "mixed-marketplaces", "no-offsets", "not-a-report", "not-health-json",
-        "not-utf8", "truncated", "utf16", "wrong-marketplace",
+        "truncated", "wrong-marketplace",
     }  # fmt: skip
     assert {p.name for p in BROKEN.iterdir()} == tested
 
@@ -366,6 +403,8 @@ def test_portfolio_concatenates_accounts() -> None:
         "acme-us",
         "hamburg-de",
         "london-uk",
+        "seattle-cp1252",
+        "seattle-utf16",
         "tokyo-jp",
     ]
     validate_orders(portfolio.orders).collect()
@@ -380,3 +419,97 @@ def test_portfolio_marketplace_per_account_and_stray_reports(tmp_path: Path) -> 
     shutil.copy(ACME / "feedback.txt", tmp_path / "feedback.txt")
     with pytest.raises(ReportFormatError, match="put it into a folder named after its account"):
         load_portfolio(tmp_path)
+
+
+def test_encodings_and_compression_are_decided_per_file_and_said() -> None:
+    notes = dict(load_portfolio(ACCOUNTS).ingest.select("file", "note").iter_rows())
+    assert notes["Feedback.txt"].endswith("Windows-1252 text")  # German header, Latin-1 bytes
+    assert notes["Reklamationen.csv"] == "Windows-1252 text; semicolon-separated"  # German Excel
+    assert notes["orders.txt.gz"] == "gzip-compressed; 2 order(s)"
+    tokyo = load_account(ACCOUNTS / "tokyo-jp")
+    assert dict(tokyo.ingest.select("file", "note").iter_rows())["feedback.txt"] == (
+        "dates read as YY/M/D (%y/%m/%d, the format of Amazon.co.jp); Shift_JIS (cp932) text "
+        "(told by its double-byte characters)"
+    )
+    assert tokyo.feedback["comments"].to_list()[0] == "遅い"
+    hamburg = load_account(ACCOUNTS / "hamburg-de")
+    assert hamburg.feedback["comments"].to_list()[0] == "Zu spät"
+    claims = hamburg.defects.filter(pl.col("kind") == "a_to_z_claim")
+    assert claims.select("order_id", "status").rows() == [("302-0000003-0000003", "granted")]
+
+
+def test_an_encoding_override_wins(tmp_path: Path) -> None:
+    folder = tmp_path / "shop"
+    shutil.copytree(ACCOUNTS / "seattle-cp1252", folder)
+    account = load_account(folder, encoding="latin-1")
+    assert account.orders.height == 2
+    assert account.ingest["note"].item() == "ISO-8859-1 text (encoding= given); 2 order(s)"
+    with pytest.raises(ReportFormatError, match=r"orders.txt.*line 3"):
+        load_account(folder, encoding="utf-8")
+
+
+def test_financial_events_become_defects_and_the_claims_log_wins(tmp_path: Path) -> None:
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    for name in ("All Orders 2025-10.txt", "All Orders 2025-11.txt"):
+        shutil.copy(ACME / name, folder / name)
+    for page in ("financial-events-page1.json", "financial-events-page2.json"):
+        shutil.copy(FIXTURES / "reports" / page, folder / page)
+    (folder / "claims.csv").write_text(
+        "order-id,type,date,status\n111-0000001-0000001,A-to-z claim,2025-11-01,Denied\n",
+        encoding="utf-8",
+    )
+    account = load_account(folder)
+    defects = account.defects.sort("order_id", "kind")
+    assert defects.select("order_id", "kind", "event_date", "status").rows() == [
+        ("111-0000001-0000001", "a_to_z_claim", dt.date(2025, 11, 1), "denied"),  # the log's
+        ("111-0000002-0000002", "a_to_z_claim", dt.date(2025, 11, 4), "granted"),
+        ("111-0000003-0000003", "chargeback", dt.date(2025, 11, 3), "unknown"),
+        ("111-0000005-0000005", "chargeback", dt.date(2025, 11, 6), "unknown"),
+    ]
+    rejects = account.rejects.filter(pl.col("file").str.ends_with(".json"))
+    assert rejects.select("file", "line", "outcome").sort("file", "line").rows() == [
+        ("financial-events-page1.json", None, "rejected"),  # no AmazonOrderId
+        ("financial-events-page1.json", 32, "excluded"),  # the log speaks of this claim
+        ("financial-events-page1.json", 104, "rejected"),  # PostedDate 'yesterday'
+        ("financial-events-page2.json", 1, "excluded"),  # page 1's second claim again
+    ]
+    assert "the claims log speaks of this order's A-to-z claim (claims.csv line 2)" in (
+        rejects.filter(pl.col("line") == 32)["reason"].item()
+    )
+    notes = dict(account.ingest.select("file", "note").iter_rows())
+    assert notes["financial-events-page1.json"].startswith(
+        "Finances API events show only the A-to-z claims and chargebacks that moved money"
+    )
+    assert account.alerts[-1].startswith(
+        "2 feedback, claim or chargeback row(s) that may be defects are not counted "
+        "(financial-events-page1.json: 2)"
+    )
+
+
+def test_fba_shipments_alone_say_the_fba_rate_is_over_stated(tmp_path: Path) -> None:
+    folder = tmp_path / "tokyo"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "reports" / "fba-shipments-jp.txt", folder / "shipments.txt")
+    account = load_account(folder)
+    assert account.orders["channel"].unique().to_list() == ["AFN"]
+    assert account.alerts[0].startswith(
+        f"{account.orders.height} FBA order(s) come from the FBA shipments report alone "
+        "(shipments.txt): it holds no cancelled orders, so the FBA order count is too low and "
+        "the FBA rate over-stated"
+    )
+    note = account.ingest.filter(pl.col("file") == "shipments.txt")["note"].item()
+    assert "cancelled" in note
+
+
+def test_a_health_report_of_another_marketplace_is_said(tmp_path: Path) -> None:
+    folder = tmp_path / "shop"
+    shutil.copytree(ACCOUNTS / "london-uk", folder)
+    shutil.copy(ACME / "account-health.json", folder / "health.json")  # Amazon.com's
+    account = load_account(folder)
+    note = account.ingest.filter(pl.col("file") == "health.json")["note"].item()
+    assert note.endswith(
+        "marketplace(s) Amazon.com of this report are not among the orders' (Amazon.co.uk): a "
+        "report of another marketplace or account, nothing to compare with"
+    )
+    assert account.alerts == (f"health.json: {note}",)

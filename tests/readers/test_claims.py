@@ -136,5 +136,24 @@ def test_a_tab_separated_claims_file_is_an_error(tmp_path: Path) -> None:
     path = write(
         tmp_path / "c.txt", "111-1\tclaim\t2025-11-01\tPending", header=HEADER.replace(",", "\t")
     )
-    with pytest.raises(ReportFormatError, match=r"tab-separated, not comma-separated"):
+    with pytest.raises(ReportFormatError, match=r"tab-separated, not comma- or semicolon-sep"):
         read_claims_file(path)
+
+
+def test_order_ids_a_spreadsheet_turned_into_numbers_are_rejected(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "c.csv",
+        "5.80293E+13,A-to-z claim,2025-11-01,Granted,,,",
+        '"5,80293E+13",Chargeback,2025-11-02,Fraud,,,',
+        "111-1234567-1234567,A-to-z claim,2025-11-03,Granted,,,",
+    )
+    read = read_claims_file(path)
+    assert read.rows["order_id"].to_list() == ["111-1234567-1234567"]
+    assert read.rejects.select("line", "column", "value").rows() == [
+        (2, "order-id", "5.80293E+13"),
+        (3, "order-id", "5,80293E+13"),
+    ]
+    assert read.rejects["reason"][0] == (
+        "an order id turned into a number by a spreadsheet (5.80293E+13): the digits are lost; "
+        "type it again from Seller Central, in a column formatted as text"
+    )

@@ -403,7 +403,7 @@ def test_wrong_shapes(obj: dict[str, Any], expected: str) -> None:
             '{"performanceMetrics": [{"orderDefectRate": {"afn": {"rate": NaN}}}]}',
             "NaN is not a JSON number",
         ),
-        (b"\xff\xfe{}", "not UTF-8 text"),
+        (b"\xff\xfe{}", "not valid JSON"),  # UTF-16 (byte-order mark): one CJK character
         ('[{"performanceMetrics": []}]', "not an account-health report"),
         (
             '{"reportType": "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL"}',
@@ -420,7 +420,7 @@ def test_not_an_account_health_report(tmp_path: Path, content: str | bytes, expe
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(OdrInputError, match="cannot read the file"):
+    with pytest.raises(OdrInputError, match=r"nope.json': cannot be read \(No such file"):
         read_account_health(tmp_path / "nope.json")
 
 
@@ -442,3 +442,30 @@ def test_rate_tolerance() -> None:
     assert rate_tolerance(0.03203973037) == pytest.approx(5e-12)
     assert rate_tolerance(0.0) == pytest.approx(5e-5)
     assert rate_tolerance(float("nan")) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            '{"payload": {"FinancialEvents": {"ChargebackEventList": []}}}',
+            "got an object with keys ['payload']: it is the Finances API financial events "
+            "(listFinancialEvents (Finances API v0)), read as A-to-z claims and chargebacks by "
+            "odr_analysis.readers.finances.read_financial_events_file",
+        ),
+        (
+            '{"reportType": "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL"}',
+            "got an object with keys ['reportType']: it looks like the Reports API record",
+        ),
+        ('{"errors": []}', "got an object with keys ['errors']: it looks like the SP-API error"),
+        ('{"theme": "dark"}', "got an object with keys ['theme']"),
+    ],
+)
+def test_other_json_is_refused_by_what_it_looks_like(
+    tmp_path: Path, content: str, expected: str
+) -> None:
+    path = _broken(tmp_path, content)
+    with pytest.raises(OdrInputError) as err:
+        read_account_health(path)
+    assert "not an account-health report (GET_V2_SELLER_PERFORMANCE_REPORT)" in str(err.value)
+    assert expected in str(err.value)

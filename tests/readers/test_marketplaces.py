@@ -9,10 +9,13 @@ import polars as pl
 import pytest
 
 from odr_analysis.readers.marketplaces import (
+    AMAZON_ORDER_ID,
     MARKETPLACES,
     feedback_date_format,
+    is_spreadsheet_number,
     marketplace_name,
     marketplaces_frame,
+    spreadsheet_number_reason,
 )
 from odr_analysis.schema import OdrInputError
 
@@ -56,3 +59,39 @@ def test_unknown_marketplace_lists_known_ones() -> None:
     with pytest.raises(OdrInputError):
         marketplace_name("")
     assert marketplace_name("A1PA6795UKMFR9") == "Amazon.de"
+
+
+def test_amazon_order_ids_have_one_shape() -> None:
+    ids = pl.Series(
+        ["114-3121629-2157694", " 302-1000001-1000001", "111-1", "1143121629215769", ""]
+    )
+    assert ids.str.strip_chars().str.contains(AMAZON_ORDER_ID).to_list() == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "mangled"),
+    [
+        ("5.80293E+13", True),
+        ("5,80293E+13", True),  # a comma decimal mark (Excel in DE, FR, ES ...)
+        ("5.80293e13", True),
+        (" 1E+17 ", True),
+        ("114-3121629-2157694", False),
+        ("58029312345678", False),  # digits only: not scientific notation
+        ("E+13", False),
+        ("", False),
+    ],
+)
+def test_ids_a_spreadsheet_turned_into_numbers(value: str, mangled: bool) -> None:
+    frame = pl.DataFrame({"id": [value]})
+    assert frame.select(is_spreadsheet_number(pl.col("id"))).item() is mangled
+    reason = frame.select(spreadsheet_number_reason(pl.col("id"))).item()
+    assert reason == (
+        f"an order id turned into a number by a spreadsheet ({value.strip()}): the digits are "
+        "lost; export the report again without opening it in a spreadsheet"
+    )

@@ -226,3 +226,109 @@ def test_the_fixture_reports(tmp_path: Path) -> None:
     assert combined.items.filter(pl.col("order_id") == "111-0000015-0000015")[
         "product_name"
     ].to_list() == ["Widget ™ édition spéciale"]
+
+
+REPORTS = FIXTURES / "reports"
+
+
+def test_lowercase_statuses_are_read_as_amazon_writes_them(tmp_path: Path) -> None:
+    rows = [
+        row("111-1", status="shipped"),
+        row("111-2", status="CANCELLED"),
+        row("111-3", status="Shipped"),
+        row("111-4", status="Shipped - Delivered to Buyer"),
+    ]
+    read = read_orders_file(write(tmp_path / "o.txt", rows))
+    assert read.rows["order_status"].to_list() == [
+        "Shipped",
+        "Cancelled",
+        "Shipped",
+        "Shipped - Delivered to Buyer",
+    ]
+    assert read.notes == (
+        "2 row(s) whose order-status is written in another letter case: read 'CANCELLED' as "
+        "Cancelled, 'shipped' as Shipped",
+    )
+
+
+@pytest.mark.parametrize("mangled", ["5.80293E+13", "1.11E+16", "5,80293E+13", "2e+16"])
+def test_order_ids_destroyed_by_a_spreadsheet_are_rejected(tmp_path: Path, mangled: str) -> None:
+    read = read_orders_file(write(tmp_path / "o.txt", [row("111-1"), row(mangled)]))
+    assert read.rows["order_id"].to_list() == ["111-1"]
+    reject = read.rejects.row(0, named=True)
+    assert (reject["line"], reject["column"], reject["value"]) == (3, "amazon-order-id", mangled)
+    assert reject["reason"].startswith(
+        f"amazon-order-id '{mangled}' was turned into a number by a spreadsheet"
+    )
+
+
+def test_a_sales_channel_typo_is_rejected_on_the_orders_file(tmp_path: Path) -> None:
+    rows = [row("111-1"), row("111-2", sales="Amazon.cmo"), row("111-3", sales="amazon.com")]
+    read = read_orders_file(write(tmp_path / "o.txt", rows))
+    assert read.rows.select("order_id", "marketplace").rows() == [
+        ("111-1", "Amazon.com"),
+        ("111-3", "Amazon.com"),
+    ]
+    reject = read.rejects.row(0, named=True)
+    assert (reject["file"], reject["line"], reject["column"]) == ("o.txt", 3, "sales-channel")
+    assert reject["reason"] == (
+        "sales-channel 'Amazon.cmo' is neither an Amazon marketplace odr-analysis knows "
+        "(Amazon.com, Amazon.co.uk, Amazon.de, ...: odr_analysis.readers.marketplaces) nor "
+        "Non-Amazon (an MCF order): a typo, or a row of another report?"
+    )
+    assert read.notes == (
+        "1 row(s) whose sales-channel is written in another letter case: read 'amazon.com' as "
+        "Amazon.com",
+    )
+
+
+def test_a_file_of_several_marketplaces_says_where_each_starts(tmp_path: Path) -> None:
+    rows = [row("111-1"), row("111-2"), row("111-3", sales="Amazon.co.uk")]
+    read = read_orders_file(write(tmp_path / "o.txt", rows))
+    assert read.notes == (
+        "rows of several marketplaces: Amazon.com 2 row(s) from line 2; Amazon.co.uk 1 row(s) "
+        "from line 4",
+    )
+
+
+def test_repeated_items_inside_one_file_are_removed_as_across_files(tmp_path: Path) -> None:
+    older = dict(status="Pending", updated="2025-10-06T08:00:00+00:00")
+    newer = dict(status="Shipped", updated="2025-10-09T08:00:00+00:00")
+    rows = [
+        # the first export
+        row("111-1", sku="A", **older),
+        row("111-2", sku="A", **older),
+        row("111-2", sku="A", **older, quantity="2"),  # the same sku twice in one export: kept
+        # the second export, joined with cat (its header line removed)
+        row("111-1", sku="A", **newer),
+        row("111-3", sku="A", **newer),
+    ]
+    combined = combine_orders([read_orders_file(write(tmp_path / "o.txt", rows))], "acct")
+    rejects = combined.rejects
+    assert rejects.select("line", "order_id", "outcome").rows() == [(2, "111-1", "excluded")]
+    assert rejects["reason"][0] == (
+        "older copy of the order item kept from o.txt line 5 (same amazon-order-id, sku and "
+        "asin; that row has the later last-updated-date, or was read first)"
+    )
+    orders = combined.orders.sort("order_id")
+    assert orders.select("order_id", "order_status", "item_count", "units").rows() == [
+        ("111-1", "Shipped", 1, 1),
+        ("111-2", "Pending", 2, 3),
+        ("111-3", "Shipped", 1, 1),
+    ]
+
+
+def test_the_archived_orders_report_is_read_with_a_note() -> None:
+    read = read_orders_file(REPORTS / "archived-orders.txt")
+    assert read.rows["order_status"].to_list() == ["Shipped", "Cancelled"]
+    assert read.notes == (
+        "the archived orders report (GET_FLAT_FILE_ARCHIVED_ORDERS_DATA_BY_ORDER_DATE): read as "
+        "the All Orders report (same order columns)",
+    )
+
+
+def test_the_issue_s_orders_fixture() -> None:
+    read = read_orders_file(REPORTS / "all-orders.txt")
+    assert read.rows_read == read.rows.height + read.rejects.height == 4
+    assert read.rows["order_status"].to_list() == ["Shipped", "Shipped"]
+    assert read.rejects["column"].to_list() == ["amazon-order-id", "sales-channel"]

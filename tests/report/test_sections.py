@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 
@@ -152,3 +153,15 @@ def test_window_defects_export_matches_the_engine(sample: Run) -> None:
         assert per_channel.get(row["channel"], 0) == row["defective_orders"]
     leaves = exported["order_date"] + dt.timedelta(days=74)
     assert (exported["leaves_window_on"] == leaves).all()
+
+
+def test_the_data_alerts_head_the_page_and_the_data_quality_section(
+    summit: report.ReportData,
+) -> None:
+    assert 'class="alert"' not in html(sections.headline(summit))  # the sample has none
+    alert = "3 orders row(s) could not be read (<orders.txt>: 3)"
+    r = dataclasses.replace(summit, account=dataclasses.replace(summit.account, alerts=(alert,)))
+    for section in (sections.headline, sections.data_quality):
+        text = html(section(r))
+        assert f'<div class="alert"><p><strong>{words.ALERTS_TITLE}:</strong></p>' in text
+        assert "<li>3 orders row(s) could not be read (&lt;orders.txt&gt;: 3)</li>" in text

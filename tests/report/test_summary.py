@@ -91,3 +91,26 @@ def test_summary_without_any_report() -> None:
     assert "<p>No account could be reported.</p>" in text
     assert "Not reported (1)" in text and "<li>none</li>" in text
     assert "<script" not in text
+
+
+def test_summary_shows_the_accounts_data_alerts_above_the_table() -> None:
+    text = summary_page(
+        pl.DataFrame(schema=SUMMARY_SCHEMA),
+        links={"shop": "shop.html"},
+        failures=[],
+        generated="Generated on today",
+        source="agency",
+        alerts=[("shop", "3 orders row(s) could not be read <orders.txt>")],
+    )
+    box = text[text.index('<div class="alert">') :]
+    assert box.startswith(f'<div class="alert"><p><strong>{words.ALERTS_TITLE}')
+    assert "<li><strong>shop</strong>: 3 orders row(s) could not be read &lt;orders.txt&gt;" in box
+    assert text.index('<div class="alert">') < text.index("No account could be reported")
+    quiet = summary_page(
+        pl.DataFrame(schema=SUMMARY_SCHEMA),
+        links={},
+        failures=[],
+        generated="Generated on today",
+        source="agency",
+    )
+    assert 'class="alert"' not in quiet
