@@ -388,21 +388,22 @@ def _feedback_dates(
     error names the file at fault: the orders file and line of the marketplace that differs
     when the orders span marketplaces whose feedback reports write dates differently, else
     the feedback file."""
-    firsts = (
-        items.filter(pl.col("marketplace").is_not_null())
-        .group_by("marketplace", maintain_order=True)
-        .agg(pl.col("file").first(), pl.col("line").first(), orders=pl.col("order_id").n_unique())
-    )
+    names = items.get_column("marketplace").drop_nulls().unique().to_list()
     try:
-        return date_format_for(marketplace, firsts["marketplace"].to_list())
+        return date_format_for(marketplace, names)
     except OdrInputError as exc:
-        if marketplace is not None or firsts.height < 2:
+        if marketplace is not None or len(names) < 2:
             raise ReportFormatError(
                 f"feedback file '{first}': {exc}", file=str(first), column="Date"
             ) from None
         message = str(exc)
     # The orders disagree: blame the marketplace with the fewest orders (a stray file of
     # another account, a typo), naming its first order's file and line.
+    firsts = (
+        items.filter(pl.col("marketplace").is_not_null())
+        .group_by("marketplace", maintain_order=True)
+        .agg(pl.col("file").first(), pl.col("line").first(), orders=pl.col("order_id").n_unique())
+    )
     odd = firsts.sort("orders", maintain_order=True).row(0, named=True)
     where = str(next((p for p in order_files if p.name == odd["file"]), odd["file"]))
     others = ", ".join(
@@ -556,10 +557,11 @@ def _rejects_alerts(
         _format=pl.col("file").replace_strict(formats, default=None)
     )
     alerts = []
-    lost = rejected.filter(
-        pl.col("_format").is_in(_ORDER_FILES)
-        & (pl.col("order_id").is_null() | ~pl.col("order_id").is_in(orders["order_id"].implode()))
-    )
+    lost = rejected.filter(pl.col("_format").is_in(_ORDER_FILES))
+    if lost.height:  # rows of an order whose other items were kept do not lose the order
+        lost = lost.filter(
+            pl.col("order_id").is_null() | ~pl.col("order_id").is_in(orders["order_id"].implode())
+        )
     if lost.height:
         alerts.append(
             f"{lost.height:,} orders row(s) could not be read ({_per_file(lost)}): their orders "
