@@ -10,11 +10,13 @@ import datetime as dt
 import polars as pl
 import pytest
 from builders import make_defects, make_orders
+from hypothesis import given
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from odr_analysis.engine import odr, odr_daily
 from odr_analysis.rules import OdrRules
-from odr_analysis.schema import OdrInputError, empty_defects
+from odr_analysis.schema import OdrInputError, empty_defects, rate
 
 D = dt.date
 
@@ -147,3 +149,17 @@ def test_text_columns_may_be_categorical_or_enum() -> None:
         odr_daily(cat_orders.lazy(), cat_defects.lazy(), start="2024-01-28", end="2024-01-28"),
         expected,
     )
+
+
+@given(
+    k=st.lists(st.integers(0, 10**6), min_size=1, max_size=5),
+    n=st.integers(1, 10**7),
+)
+def test_rate_is_ieee_division_even_by_a_constant_column(k: list[int], n: int) -> None:
+    # polars divides by a constant column through its reciprocal (17 / 1700 -> 0.00999...98)
+    frame = pl.DataFrame({"k": k}).with_columns(n=pl.lit(n))
+    got = frame.select(rate(pl.col("k"), pl.col("n"))).to_series().to_list()
+    assert got == [x / n for x in k]
+    assert pl.DataFrame({"k": [17, 1]}).with_columns(n=pl.lit(1700)).select(
+        rate(pl.col("k"), pl.col("n")) < 0.01
+    ).to_series().to_list() == [False, True]

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -61,6 +61,7 @@ import polars as pl
 from odr_analysis.readers.claims import read_claims_file
 from odr_analysis.readers.feedback import (
     FEEDBACK_SCHEMA,
+    FEEDBACK_SPEC,
     FEEDBACK_WINDOW_DAYS,
     date_format_for,
     read_feedback_file,
@@ -83,6 +84,7 @@ from odr_analysis.readers.table import (
     ReportFormatError,
     duplicate_rows,
     is_blank,
+    read_table,
     rejects_frame,
 )
 from odr_analysis.readers.xml_orders import read_xml_orders_file
@@ -329,6 +331,7 @@ def load_account(
             combined.items,
             by_format["seller_feedback"][0],
             [*by_format["all_orders"], *by_format["all_orders_xml"], *by_format["fba_shipments"]],
+            lambda: _feedback_order_ids([text(p) for p in by_format["seller_feedback"]]),
         )
         order_dates = orders.select("order_id", "order_date")
         reads += [
@@ -381,12 +384,29 @@ def load_account(
     )
 
 
+def _feedback_order_ids(texts: Sequence[Text]) -> pl.Series:
+    """The order ids of the feedback files, read without their dates (empty when a file's
+    header is none of the known ones)."""
+    ids = [pl.Series("order_id", [], pl.String)]
+    for source in texts:
+        try:
+            ids.append(read_table(source, FEEDBACK_SPEC).rows.get_column("order_id"))
+        except OdrInputError:
+            continue
+    return pl.concat(ids).str.strip_chars()
+
+
 def _feedback_dates(
-    marketplace: str | None, items: pl.DataFrame, first: Path, order_files: Sequence[Path]
+    marketplace: str | None,
+    items: pl.DataFrame,
+    first: Path,
+    order_files: Sequence[Path],
+    feedback_ids: Callable[[], pl.Series],
 ) -> tuple[str, str]:
     """The feedback date format (:func:`~odr_analysis.readers.feedback.date_format_for`); an
-    error names the file at fault: the orders file and line of the marketplace that differs
-    when the orders span marketplaces whose feedback reports write dates differently, else
+    error names the file at fault: when the orders span marketplaces whose feedback reports
+    write dates differently, the orders file and line of the marketplace the feedback speaks
+    of least (then: with the fewest orders): a stray file of another account, a typo; else
     the feedback file."""
     names = items.get_column("marketplace").drop_nulls().unique().to_list()
     try:
@@ -397,14 +417,19 @@ def _feedback_dates(
                 f"feedback file '{first}': {exc}", file=str(first), column="Date"
             ) from None
         message = str(exc)
-    # The orders disagree: blame the marketplace with the fewest orders (a stray file of
-    # another account, a typo), naming its first order's file and line.
+    # The orders disagree: blame the marketplace the feedback speaks of least, then the one
+    # with the fewest orders, naming its first order's file and line.
     firsts = (
         items.filter(pl.col("marketplace").is_not_null())
         .group_by("marketplace", maintain_order=True)
-        .agg(pl.col("file").first(), pl.col("line").first(), orders=pl.col("order_id").n_unique())
+        .agg(
+            pl.col("file").first(),
+            pl.col("line").first(),
+            orders=pl.col("order_id").n_unique(),
+            _feedback=pl.col("order_id").is_in(feedback_ids().implode()).sum(),
+        )
     )
-    odd = firsts.sort("orders", maintain_order=True).row(0, named=True)
+    odd = firsts.sort("_feedback", "orders", maintain_order=True).row(0, named=True)
     where = str(next((p for p in order_files if p.name == odd["file"]), odd["file"]))
     others = ", ".join(
         f"{m} ({n:,} orders, first in {f} line {line})"

@@ -322,8 +322,9 @@ def test_header_only_files_give_empty_frames() -> None:
         (
             "mixed-marketplaces",
             "orders.txt",
-            "line 2: sales-channel Amazon.com .* beside "
-            "Amazon.co.uk .*first in orders.txt line 3.*marketplaces whose feedback reports write",
+            # the feedback speaks of the Amazon.com order: the Amazon.co.uk one is odd
+            "line 3: sales-channel Amazon.co.uk .* beside "
+            "Amazon.com .*first in orders.txt line 2.*marketplaces whose feedback reports write",
         ),
         ("no-offsets", "orders.txt", "2 of 2 purchase-date values are not ISO 8601"),
         ("not-a-report", "notes.txt", "is not a file odr-analysis reads"),
@@ -513,3 +514,19 @@ def test_a_health_report_of_another_marketplace_is_said(tmp_path: Path) -> None:
         "report of another marketplace or account, nothing to compare with"
     )
     assert account.alerts == (f"health.json: {note}",)
+
+
+def test_a_stray_orders_file_of_another_account_is_named(tmp_path: Path) -> None:
+    # A UK account and, by mistake, a US account's orders file: more orders than the UK ones,
+    # but the feedback speaks of UK orders, so the US file is the stray.
+    folder = tmp_path / "london"
+    shutil.copytree(ACCOUNTS / "london-uk", folder)
+    shutil.copy(ACME / "All Orders 2025-10.txt", folder / "zz-orders.txt")
+    with pytest.raises(ReportFormatError) as info:
+        load_account(folder)
+    assert str(info.value).startswith(
+        f"orders file '{folder / 'zz-orders.txt'}', line 2: sales-channel Amazon.com (8 order(s)) "
+        "beside Amazon.co.uk (2 orders, first in orders.txt line 2): is this file, or row, of "
+        "another account?"
+    )
+    assert (info.value.file, info.value.line) == (str(folder / "zz-orders.txt"), 2)
