@@ -25,8 +25,9 @@ format                   read by
 ``account_health``       :mod:`~odr_analysis.readers.health`: ``GET_V2_SELLER_PERFORMANCE_REPORT``
 =======================  ====================================================================
 
-Hidden files (``.DS_Store``, ``.gitkeep``) and sub-folders are skipped; any other file that is
-none of these is an error naming it (nothing is skipped silently).
+Hidden files (``.DS_Store``, ``.gitkeep``), the account's settings (``account.toml``, for
+``odr-fetch``) and sub-folders are skipped; any other file that is none of these is an error
+naming it (nothing is skipped silently).
 
 Nothing is lost: every data line read is a row of ``orders``' items, ``feedback`` or
 ``defects``, or a row of ``rejects`` with its file, line and reason. ``ingest`` counts per
@@ -93,6 +94,7 @@ from odr_analysis.schema import DEFECTS_SCHEMA, OdrInputError
 
 __all__ = [
     "ACCOUNT_REJECTS_SCHEMA",
+    "ACCOUNT_SETTINGS",
     "FORMATS",
     "HEALTH_SCHEMA",
     "INGEST_SCHEMA",
@@ -242,8 +244,17 @@ def detect_format(
     return None if report is None or report.refused else report.reader
 
 
+ACCOUNT_SETTINGS: Final = "account.toml"
+"""The account's settings file (its marketplaces and credentials profile, for ``odr-fetch``):
+not a report, so the loader skips it."""
+
+
 def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.name != ACCOUNT_SETTINGS
+    )
 
 
 def load_account(

@@ -740,6 +740,8 @@ REPORTS: Final[tuple[Report, ...]] = (
 )
 """Every report odr-analysis knows, in the order :func:`recognise` tries them."""
 
+# A JSON array starts with a value; "[amazon]" starts a TOML or INI section.
+_JSON_ARRAY: Final = re.compile(r'\[\s*(?:[{\["\d\]-]|true\b|false\b|null\b)')
 _XML_TAG: Final = re.compile(r"<([A-Za-z_][\w.-]*)")
 _XML_MESSAGE_TYPE: Final = re.compile(r"<MessageType>\s*([\w.-]+)\s*</MessageType>")
 _JSON_KEY: Final = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
@@ -794,8 +796,9 @@ def recognise(first_line: str, head: str) -> Report | None:
     """
     text = head.removeprefix("\ufeff")
     first_line = first_line.removeprefix("\ufeff")
-    start = text.lstrip()[:1] or first_line.lstrip()[:1]
-    if start in ("{", "["):
+    body = text.lstrip() or first_line.lstrip()
+    start = body[:1]
+    if start == "{" or _JSON_ARRAY.match(body):
         return _first(_json_head(text or first_line), "json")
     if start == "<":
         return _first(_xml_head(text or first_line), "xml")

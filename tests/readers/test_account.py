@@ -530,3 +530,14 @@ def test_a_stray_orders_file_of_another_account_is_named(tmp_path: Path) -> None
         "another account?"
     )
     assert (info.value.file, info.value.line) == (str(folder / "zz-orders.txt"), 2)
+
+
+def test_the_account_settings_file_is_not_a_report(tmp_path: Path) -> None:
+    folder = tmp_path / "london"
+    shutil.copytree(ACCOUNTS / "london-uk", folder)
+    (folder / "account.toml").write_text('[amazon]\nmarketplaces = ["UK"]\n', encoding="utf-8")
+    account = load_account(folder)
+    assert "account.toml" not in account.ingest["file"].to_list()
+    (folder / "account.txt").write_text('[amazon]\nmarketplaces = ["UK"]\n', encoding="utf-8")
+    with pytest.raises(ReportFormatError, match=r"account\.txt' is not a file odr-analysis reads"):
+        load_account(folder)
