@@ -202,7 +202,7 @@ def main() -> None:
     print(f"files: {size:.0f} MB, {rows:,} data lines ({items:,} items + feedback)")
     print(f"orders: {account.orders.height:,}  defects: {account.defects.height:,}")
     print(f"median of {args.repeat} runs, floor and readers taking turns")
-    print(f"{'':34} {'wall':>8} {'rows/s':>12} {'cpu':>8} {'ratio':>7}")
+    print(f"{'':46} {'wall':>8} {'rows/s':>12} {'cpu':>8} {'ratio':>7}")
     verdicts = []
     for name, path in variants(folder).items():
         files = sorted(p for p in path.iterdir() if p.is_file())
@@ -218,7 +218,7 @@ def main() -> None:
         for key, label in (("floor", "floor (decode + read_csv)"), ("readers", "load_account")):
             wall, cpu = timed[key]
             shown = f"{ratio:6.2f}x" if key == "readers" else ""
-            print(f"{name + ': ' + label:34} {wall:7.2f}s {rows / wall:12,.0f} {cpu:7.2f}s {shown}")
+            print(f"{name + ': ' + label:46} {wall:7.2f}s {rows / wall:12,.0f} {cpu:7.2f}s {shown}")
         verdicts.append(f"{name} {ratio:.2f}x {'OK' if ratio <= 3 else 'SLOW'}")
     print("ratio of wall-clock medians, goal within 3x: " + "; ".join(verdicts))
 
