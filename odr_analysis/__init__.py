@@ -19,6 +19,7 @@ from odr_analysis.engine import odr, odr_daily
 from odr_analysis.estimates import arrival_delays, matured_defect_rate, recent_daily_orders
 from odr_analysis.explain import explain_change, explain_daily
 from odr_analysis.headroom import defects_allowed, orders_needed
+from odr_analysis.history import health_history, latest_health, reconcile_history
 from odr_analysis.maturity import maturity
 from odr_analysis.portfolio import portfolio_status
 from odr_analysis.projection import Assumptions, Projection, project
@@ -53,6 +54,8 @@ __all__ = [
     "dropoff_calendar",
     "explain_change",
     "explain_daily",
+    "health_history",
+    "latest_health",
     "load_account",
     "load_portfolio",
     "matured_defect_rate",
@@ -65,6 +68,7 @@ __all__ = [
     "read_account_health",
     "recent_daily_orders",
     "reconcile",
+    "reconcile_history",
     "removal_ranking",
     "simulate_removal",
     "unmatched_defects",

@@ -21,6 +21,9 @@ function                   frame it takes
 :func:`p_chart`            :func:`~odr_analysis.stats.unusual_days`
 :func:`portfolio_chart`    :func:`~odr_analysis.engine.odr` for many accounts, or
                            :func:`~odr_analysis.portfolio.portfolio_status`
+:func:`health_history_chart`  :func:`~odr_analysis.history.health_history` (one account and
+                           marketplace); one metric: :func:`health_metric_chart`
+:func:`reconcile_history_chart`  :func:`~odr_analysis.history.reconcile_history`
 =========================  ===================================================================
 
 An empty frame gives a small chart that says there is nothing to show (so a notebook run on an
@@ -30,6 +33,7 @@ account without orders still runs to the end), never an error.
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -51,10 +55,13 @@ __all__ = [
     "composition_over_time",
     "drilldown_chart",
     "dropoff_chart",
+    "health_history_chart",
+    "health_metric_chart",
     "odr_over_time",
     "p_chart",
     "portfolio_chart",
     "projection_chart",
+    "reconcile_history_chart",
     "waterfall_chart",
 ]
 
@@ -1266,3 +1273,319 @@ def portfolio_chart(
         width=110 * n_channels,
         height=max(60, 30 * len(rows)),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Amazon's own figures over time (account-health snapshots).
+
+
+_SNAPSHOTS_GROW: Final = "The history grows with each run of odr-fetch, which keeps one snapshot."
+_AMAZON = "Amazon's report"
+_AMAZON_FIGURE = "Amazon's figure"
+_OURS = "Ours, from the order files"
+_SERIES_COLORS: Final = (
+    PALETTE["black"],
+    PALETTE["purple"],
+    PALETTE["green"],
+    PALETTE["sky"],
+    PALETTE["grey"],
+)
+
+
+def _snapshot_words(frame: pl.DataFrame) -> str:
+    """'3 snapshots, 02 Mar 2026 to 04 Dec 2026.' or, with one, the sentence that says so."""
+    days = frame["snapshot"].drop_nulls().unique().sort()
+    if days.len() == 0:
+        return ""
+    if frame.select("snapshot", "file").unique().height == 1:
+        return f"One snapshot so far ({words.chart_day(days[0])}). {_SNAPSHOTS_GROW}"
+    n = frame.select("snapshot", "file").unique().height
+    return f"{n} snapshots, {words.chart_day(days[0])} to {words.chart_day(days[-1])}."
+
+
+def _snapshot_x(frame: pl.DataFrame, title: str = "Snapshot date") -> alt.X:
+    """The snapshot dates, padded by a day each side (one snapshot still gets an axis)."""
+    days = frame["snapshot"].drop_nulls()
+    first, last = days.min(), days.max()
+    scale: Any = alt.Undefined
+    if isinstance(first, dt.date) and isinstance(last, dt.date):
+        lo, hi = first - _DAY, last + _DAY
+        scale = alt.Scale(
+            domain=[
+                alt.DateTime(year=lo.year, month=lo.month, date=lo.day),
+                alt.DateTime(year=hi.year, month=hi.month, date=hi.day),
+            ]
+        )
+    return _date_x("snapshot", title, scale=scale)
+
+
+def _series(frame: pl.DataFrame) -> pl.Expr:
+    """The line a row belongs to: its channel (ODR), its window length when the metric has
+    several windows in one snapshot (``10-day window``), else the metric's name."""
+    several = (
+        (pl.len().over("metric", "snapshot", "file", "channel", "detail") > 1).any().over("metric")
+    )
+    window = pl.concat_str(pl.col("window_days").cast(pl.String), pl.lit("-day window"))
+    return (
+        pl.when(pl.col("channel").is_not_null())
+        .then(pl.col("channel"))
+        .when(several & pl.col("window_days").is_not_null())
+        .then(window)
+        .when(pl.col("detail").is_not_null())
+        .then(pl.col("detail"))
+        .otherwise(pl.lit(_AMAZON_FIGURE))
+    )
+
+
+def _series_scale(names: Sequence[str]) -> alt.Scale:
+    """AFN and MFN in their channel colours, Amazon's single figure in black, any other line
+    (a window length, a warning) in the next palette colour."""
+    fixed = {"AFN": PALETTE["blue"], "MFN": PALETTE["orange"], _AMAZON_FIGURE: PALETTE["black"]}
+    others = iter(_SERIES_COLORS[1:] * (len(names) // len(_SERIES_COLORS) + 1))
+    return alt.Scale(domain=list(names), range=[fixed.get(n) or next(others) for n in names])
+
+
+def _series_names(frame: pl.DataFrame) -> list[str]:
+    order = {"AFN": 0, "MFN": 1, _AMAZON_FIGURE: 2}
+    names = frame.select(_series(frame).alias("series"))["series"].unique().to_list()
+    return sorted(names, key=lambda n: (order.get(n, 3), len(n), n))
+
+
+def health_metric_chart(
+    history: pl.DataFrame,
+    metric: str,
+    *,
+    title: str | None = None,
+    width: int = 300,
+    height: int = 150,
+    series: Sequence[str] | None = None,
+) -> alt.TopLevelMixin:
+    """One metric of Amazon's account-health report over its snapshots, against its target.
+
+    ``history`` is a :func:`~odr_analysis.history.health_history` frame for one account and
+    marketplace. One line with a point per snapshot for each channel (the ODR) or window
+    (``10-day window`` and ``30-day window`` of the late shipment rate); a point that misses
+    the target (by the report's own target and condition) has a vermillion ring; the target is
+    a dashed rule. Rates on a percentage axis, counts and the rating's score as numbers. The
+    tooltip has the window, the counts, the target and Amazon's status as given. One snapshot
+    still draws (its points), and the subtitle says the history grows with each run of
+    ``odr-fetch``. ``series``: the names of every line of the charts it is shown with (one
+    colour scale for all of them; default: this metric's).
+    """
+    from odr_analysis.history import metric_name
+
+    function = "health_metric_chart"
+    need = [
+        *("snapshot", "file", "metric", "channel", "detail", "window_start", "window_end"),
+        *("window_days", "value", "unit", "count", "total", "target", "status"),
+        *("target_condition", "meets_target"),
+    ]
+    frame = _frame(history, function, "history", need)
+    name = metric_name(metric)
+    title = title or name
+    frame = frame.filter((pl.col("metric") == metric) & pl.col("value").is_not_null())
+    if frame.is_empty():
+        return _empty(title, f"No {name.lower()} in the snapshots").properties(
+            width=width, height=40
+        )
+    _one_account(frame, function)
+    unit = frame["unit"].drop_nulls().mode().sort()[0]
+    is_rate = unit == "rate"
+    names = list(series) if series is not None else _series_names(frame)
+    frame = frame.with_columns(series=_series(frame)).sort("series", "snapshot")
+    color = alt.Color(
+        "series:N",
+        title="Line",
+        scale=_series_scale(names),
+        legend=alt.Legend(orient="bottom", symbolType="stroke", symbolStrokeWidth=3)
+        if len(names) > 1
+        else None,
+    )
+    y_title = "Rate" if is_rate else ("Score" if unit == "score" else "Count")
+    y_axis = alt.Axis(format=".2%") if is_rate else _COUNT_AXIS
+    value_format = ".2%" if is_rate else ","
+    tooltip = [
+        alt.Tooltip("series:N", title="Line"),
+        _date_tip("snapshot", "Snapshot"),
+        _date_tip("window_start", "Window from"),
+        _date_tip("window_end", "Window to"),
+        alt.Tooltip("value:Q", title=name, format=value_format),
+        alt.Tooltip("count:Q", title="Counted", format=","),
+        alt.Tooltip("total:Q", title="Out of", format=","),
+        alt.Tooltip("target:Q", title="Target", format=value_format),
+        alt.Tooltip("status:N", title="Amazon's status"),
+    ]
+    x = _snapshot_x(frame)
+    base = alt.Chart(frame).encode(x=x, y=alt.Y("value:Q", title=y_title, axis=y_axis), color=color)
+    layers: list[alt.Chart] = [
+        base.mark_line(strokeWidth=1.8),
+        base.mark_point(filled=True, size=45, opacity=1).encode(tooltip=tooltip),
+    ]
+    missed = frame.filter(pl.col("meets_target").not_())
+    if missed.height:
+        layers.append(
+            alt.Chart(missed)
+            .mark_point(size=150, strokeWidth=2, color=PALETTE["vermillion"], filled=False)
+            .encode(x=x, y=alt.Y("value:Q", title=y_title), tooltip=tooltip)
+        )
+    targets = frame.filter(pl.col("target").is_not_null())
+    subtitle = []
+    if targets.height:
+        goal = float(targets.sort("snapshot")["target"][-1])
+        condition = str(targets.sort("snapshot")["target_condition"][-1] or "")
+        shown = words.target_text(goal) if is_rate else words.number(goal)
+        wanted = {"LESS_THAN": "under", "GREATER_THAN": "over", "EQUALS": "exactly"}.get(
+            condition, "against"
+        )
+        layers.append(
+            alt.Chart(pl.DataFrame({"goal": [goal]}))
+            .mark_rule(color=PALETTE["vermillion"], strokeDash=[6, 4], strokeWidth=1.5)
+            .encode(y=alt.Y("goal:Q", title=y_title))
+        )
+        subtitle.append(f"Dashed: Amazon's target, {wanted} {shown}.")
+    return alt.layer(
+        *layers,
+        title=_title(title, subtitle=subtitle),
+        width=width,
+        height=height,
+    )
+
+
+def health_history_chart(
+    history: pl.DataFrame,
+    *,
+    metrics: Sequence[str] | None = None,
+    title: str = "Amazon's own figures over time",
+    columns: int = 2,
+) -> alt.TopLevelMixin:
+    """Every numeric metric of Amazon's account-health snapshots, one small chart each.
+
+    ``history`` is a :func:`~odr_analysis.history.health_history` frame for one account and
+    marketplace; ``metrics`` (default: every metric with a number, in
+    :data:`~odr_analysis.history.METRIC_ORDER`) chooses and orders the panels, each a
+    :func:`health_metric_chart`. By default a count that is 0 in every snapshot (a policy
+    metric without a violation) gets no panel: the subtitle names those. Statuses without a
+    number (the account status, the rating's status, warnings) are not drawn: the history
+    frame has them.
+    """
+    from odr_analysis.history import METRIC_ORDER, metric_name
+
+    function = "health_history_chart"
+    frame = _frame(history, function, "history", ("snapshot", "file", "metric", "value"))
+    numbers = frame.filter(pl.col("value").is_not_null())
+    if numbers.is_empty():
+        return _empty(title, "No account-health snapshot with figures to show")
+    _one_account(numbers, function)
+    subtitle = [_snapshot_words(numbers)]
+    if metrics is None:
+        present = set(numbers["metric"].to_list())
+        metrics = [m for m in METRIC_ORDER if m in present]
+        metrics += sorted(present - set(metrics))
+        zero = (
+            numbers.group_by("metric")
+            .agg(zero=((pl.col("unit") == "count") & (pl.col("value") == 0)).all())
+            .filter("zero")["metric"]
+            .to_list()
+        )
+        if zero:
+            metrics = [m for m in metrics if m not in zero]
+            named = ", ".join(metric_name(m).lower() for m in METRIC_ORDER if m in zero)
+            named += "".join(
+                f", {metric_name(m).lower()}" for m in sorted(zero) if m not in METRIC_ORDER
+            )
+            subtitle += textwrap.wrap(f"None in any snapshot: {named}.", width=100)
+    if not metrics:
+        return _empty(title, " ".join(subtitle))
+    shown = numbers.filter(pl.col("metric").is_in(list(metrics)))
+    series = _series_names(shown)
+    panels: list[Any] = [health_metric_chart(frame, m, series=series) for m in metrics]
+    return alt.concat(*panels, columns=columns, title=_title(title, subtitle=subtitle))
+
+
+def reconcile_history_chart(
+    reconciled: pl.DataFrame,
+    *,
+    target: float | None = None,
+    title: str = "Our ODR beside Amazon's, snapshot by snapshot",
+) -> alt.TopLevelMixin:
+    """Amazon's ODR and ours for each account-health snapshot, per channel.
+
+    ``reconciled`` is a :func:`~odr_analysis.history.reconcile_history` frame for one account
+    and marketplace. Per channel (colour): Amazon's rate as reported (solid line, filled
+    points) and ours recomputed from the order files for the same window (dashed line, open
+    points); a snapshot where the two differ has a vermillion ring. The target is the dashed
+    rule (``target``, default: the rules' 1%). The tooltip gives both counts.
+    """
+    function = "reconcile_history_chart"
+    need = [
+        *("snapshot", "file", "channel", "window_start", "window_end", "rate_ours"),
+        *("rate_amazon", "order_count_ours", "order_count_amazon", "match"),
+        *("defective_orders_ours", "defective_orders_amazon"),
+    ]
+    frame = _frame(reconciled, function, "reconciled", need)
+    if frame.is_empty():
+        return _empty(title, "No account-health snapshot to compare with")
+    _one_account(frame, function)
+    goal = _target(frame, target)
+    keys = ["snapshot", "file", "channel", "window_start", "window_end", "match"]
+    long = (
+        pl.concat(
+            [
+                frame.select(
+                    *keys,
+                    source=pl.lit(_AMAZON),
+                    rate=pl.col("rate_amazon"),
+                    order_count=pl.col("order_count_amazon"),
+                    defective_orders=pl.col("defective_orders_amazon"),
+                ),
+                frame.select(
+                    *keys,
+                    source=pl.lit(_OURS),
+                    rate=pl.col("rate_ours"),
+                    order_count=pl.col("order_count_ours"),
+                    defective_orders=pl.col("defective_orders_ours"),
+                ),
+            ]
+        )
+        .with_columns(amazon=pl.col("source") == _AMAZON)
+        .sort("channel", "source", "snapshot")
+    )
+    x = _snapshot_x(long)
+    dash = alt.StrokeDash(
+        "source:N", title="Rate", scale=alt.Scale(domain=[_AMAZON, _OURS], range=[[1, 0], [5, 3]])
+    )
+    tooltip = [
+        alt.Tooltip("channel:N", title="Channel"),
+        alt.Tooltip("source:N", title="Whose"),
+        _date_tip("snapshot", "Snapshot"),
+        _date_tip("window_start", "Window from (order date)"),
+        _date_tip("window_end", "Window to (order date)"),
+        alt.Tooltip("order_count:Q", title="Orders in window", format=","),
+        alt.Tooltip("defective_orders:Q", title="Defective orders", format=","),
+        alt.Tooltip("rate:Q", title="ODR", format=".2%"),
+    ]
+    base = alt.Chart(long).encode(x=x, y=_rate_y("rate"), color=_channel_color(lines=True))
+    layers: list[alt.Chart] = [
+        base.mark_line(strokeWidth=1.8).encode(strokeDash=dash),
+        base.transform_filter("datum.amazon")
+        .mark_point(size=55, opacity=1, filled=True)
+        .encode(tooltip=tooltip),
+        base.transform_filter("!datum.amazon")
+        .mark_point(size=55, opacity=1, strokeWidth=1.5, filled=False)
+        .encode(tooltip=tooltip),
+    ]
+    differ = long.filter(~pl.col("match") & (pl.col("source") == _AMAZON))
+    if differ.height:
+        layers.append(
+            alt.Chart(differ)
+            .mark_point(size=170, strokeWidth=2, color=PALETTE["vermillion"], filled=False)
+            .encode(x=x, y=_rate_y("rate"), tooltip=tooltip)
+        )
+    layers.extend(_target_layers(goal))
+    subtitle = [
+        "Solid: Amazon's rate as its report gave it; dashed: ours for the same window.",
+        _snapshot_words(frame),
+    ]
+    if differ.height:
+        subtitle.insert(1, "Ringed: a snapshot where ours differs from Amazon's.")
+    return alt.layer(*layers, title=_title(title, subtitle=subtitle), width=_WIDTH, height=_HEIGHT)

@@ -158,6 +158,8 @@ def test_01_charts(executed: Executed) -> None:
         "Defective orders by SKU",
         "Defective orders by ship service level",
         "Unusual order",
+        "Amazon's own figures over time",
+        "Our ODR beside Amazon's",
     ]
     assert len(svgs) == len(expected), titles
     for title, text in zip(expected, titles, strict=True):

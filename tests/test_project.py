@@ -92,9 +92,24 @@ def test_environment_yml_matches_pyproject() -> None:
 
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert python == {"=": requires.removeprefix(">=")}, (python, requires)
-    assert pip == ["-e .[dev]"], "environment.yml must install the project itself with pip"
+    assert pip == ["-e .[dev,amazon]"], (
+        "environment.yml must install the project itself with pip, with its extras"
+    )
     channels = yaml.safe_load((ROOT / "environment.yml").read_text())["channels"]
     assert channels == ["conda-forge"]
+
+
+def test_every_extra_is_installed_by_make_and_conda() -> None:
+    """The ``amazon`` extra (odr-fetch) comes from PyPI through ``-e .[dev,amazon]`` in both
+    the Makefile and environment.yml; the core package does not need it."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = set(project["optional-dependencies"])
+    assert extras == {"dev", "amazon"}
+    amazon = dict(parse_requirement(s) for s in project["optional-dependencies"]["amazon"])
+    assert amazon == {"python-amazon-sp-api": {">=": "2.1.35"}}
+    assert "odr_analysis.fetch" not in " ".join(project["dependencies"])
+    assert '$(PY) -m pip install -e ".[dev,amazon]"' in (ROOT / "Makefile").read_text()
+    assert project["scripts"]["odr-fetch"] == "odr_analysis.fetch.run:main"
 
 
 def test_dependency_differences_names_the_package() -> None:

@@ -50,6 +50,7 @@ Choices where Amazon is silent:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -62,13 +63,12 @@ import polars as pl
 from odr_analysis.readers.claims import read_claims_file
 from odr_analysis.readers.feedback import (
     FEEDBACK_SCHEMA,
-    FEEDBACK_SPEC,
     FEEDBACK_WINDOW_DAYS,
     date_format_for,
     read_feedback_file,
 )
 from odr_analysis.readers.finances import merge_financial_events, read_financial_events_file
-from odr_analysis.readers.health import HEALTH_ODR_SCHEMA, read_account_health
+from odr_analysis.readers.health import HEALTH_ODR_SCHEMA, METRICS_SCHEMA, read_account_health
 from odr_analysis.readers.marketplaces import AMAZON_ORDER_ID
 from odr_analysis.readers.orders import (
     MCF_REASON,
@@ -85,7 +85,6 @@ from odr_analysis.readers.table import (
     ReportFormatError,
     duplicate_rows,
     is_blank,
-    read_table,
     rejects_frame,
 )
 from odr_analysis.readers.xml_orders import read_xml_orders_file
@@ -96,6 +95,7 @@ __all__ = [
     "ACCOUNT_REJECTS_SCHEMA",
     "ACCOUNT_SETTINGS",
     "FORMATS",
+    "HEALTH_METRICS_SCHEMA",
     "HEALTH_SCHEMA",
     "INGEST_SCHEMA",
     "Account",
@@ -133,6 +133,7 @@ INGEST_SCHEMA: Final = pl.Schema(
 )
 ACCOUNT_REJECTS_SCHEMA: Final = pl.Schema({"account": pl.String(), **REJECTS_SCHEMA})
 HEALTH_SCHEMA: Final = pl.Schema({"account": pl.String(), **HEALTH_ODR_SCHEMA})
+HEALTH_METRICS_SCHEMA: Final = pl.Schema({"account": pl.String(), **METRICS_SCHEMA})
 # Feedback of this many stars or fewer counts as a defect under the default rules.
 _NEGATIVE_RATING: Final = OdrRules().negative_feedback_max_rating
 _ORDER_FILES: Final = (*ORDERS_FORMATS, "fba_shipments")
@@ -170,6 +171,12 @@ class Account:
         the counts, FBA orders from the shipments report alone, an account-health report of
         another marketplace); shown in the repr, the notebooks' status and the reports.
         From :func:`load_portfolio`, each starts with its account's name.
+    health_metrics
+        Every other figure of the account-health reports (:attr:`HealthReport.metrics
+        <odr_analysis.readers.HealthReport.metrics>`, long: one row per leaf value), plus
+        each marketplace's account status as metric ``accountStatus`` (field ``status``);
+        ``account`` and ``file`` (the file name, as in ``health``) say where each row is from.
+        Read by :func:`odr_analysis.history.health_history`.
     """
 
     name: str
@@ -181,6 +188,9 @@ class Account:
     ingest: pl.DataFrame
     rejects: pl.DataFrame
     alerts: tuple[str, ...] = ()
+    health_metrics: pl.DataFrame = dataclasses.field(
+        default_factory=lambda: pl.DataFrame(schema=HEALTH_METRICS_SCHEMA)
+    )
 
     def __repr__(self) -> str:
         head = (
@@ -314,10 +324,27 @@ def load_account(
         return read_text(file, encoding=encoding, marketplace=marketplace)
 
     health_frames = []
+    metric_frames = [pl.DataFrame(schema=HEALTH_METRICS_SCHEMA)]
     health_files = []
     for p in by_format["account_health"]:
         amazon = read_account_health(text(p))
         health_frames.append(amazon.odr.with_columns(account=pl.lit(name), file=pl.lit(p.name)))
+        statuses = amazon.account_status.select(
+            "marketplace_id",
+            "marketplace",
+            metric=pl.lit("accountStatus"),
+            field=pl.lit("status"),
+            value=pl.lit(None, pl.Float64),
+            text="status",
+            window_start=pl.lit(None, pl.Date),
+            window_end=pl.lit(None, pl.Date),
+        )
+        metric_frames += [
+            frame.with_columns(account=pl.lit(name), file=pl.lit(p.name)).select(
+                HEALTH_METRICS_SCHEMA.names()
+            )
+            for frame in (amazon.metrics, statuses)
+        ]
         health_files.append((p.name, amazon.odr.height, "; ".join(amazon.warnings)))
     health = pl.concat(
         [
@@ -337,20 +364,26 @@ def load_account(
 
     reads: list[FileRead] = []
     if by_format["seller_feedback"]:
-        date_format, shown = _feedback_dates(
-            marketplace,
-            combined.items,
-            by_format["seller_feedback"][0],
-            [*by_format["all_orders"], *by_format["all_orders_xml"], *by_format["fba_shipments"]],
-            lambda: _feedback_order_ids([text(p) for p in by_format["seller_feedback"]]),
-        )
-        order_dates = orders.select("order_id", "order_date")
-        reads += [
-            read_feedback_file(
-                text(p), date_format=date_format, marketplace=shown, order_dates=order_dates
-            )
-            for p in by_format["seller_feedback"]
+        order_files = [
+            *by_format["all_orders"],
+            *by_format["all_orders_xml"],
+            *by_format["fba_shipments"],
         ]
+        order_dates = orders.select("order_id", "order_date")
+        sources = [text(p) for p in by_format["seller_feedback"]]
+        for source in sources:
+            date_format, shown = _feedback_format(marketplace, orders, source) or _feedback_dates(
+                marketplace,
+                combined.items,
+                source.path,
+                order_files,
+                lambda: _feedback_order_ids(sources),
+            )
+            reads.append(
+                read_feedback_file(
+                    source, date_format=date_format, marketplace=shown, order_dates=order_dates
+                )
+            )
     claims_reads = [read_claims_file(text(p)) for p in by_format["claims"]]
     event_reads = merge_financial_events(
         [read_financial_events_file(text(p)) for p in by_format["financial_events"]],
@@ -392,19 +425,52 @@ def load_account(
         ingest=ingest,
         rejects=rejects,
         alerts=alerts,
+        health_metrics=pl.concat(metric_frames),
     )
 
 
 def _feedback_order_ids(texts: Sequence[Text]) -> pl.Series:
-    """The order ids of the feedback files, read without their dates (empty when a file's
-    header is none of the known ones)."""
-    ids = [pl.Series("order_id", [], pl.String)]
-    for source in texts:
-        try:
-            ids.append(read_table(source, FEEDBACK_SPEC).rows.get_column("order_id"))
-        except OdrInputError:
-            continue
-    return pl.concat(ids).str.strip_chars()
+    """The order ids of feedback files, read without their dates: the fifth tab-separated
+    field of every line after the header (Amazon's layout in every language)."""
+    ids = [
+        fields[4].strip().strip('"')
+        for source in texts
+        for line in source.data.decode("utf-8", errors="replace").split("\n")[1:]
+        if len(fields := line.split("\t")) >= 5
+    ]
+    return pl.Series("order_id", ids, pl.String)
+
+
+def _feedback_format(
+    marketplace: str | None, orders: pl.DataFrame, source: Text
+) -> tuple[str, str] | None:
+    """How one feedback file writes its dates: ``marketplace`` when given, else the
+    marketplace of the orders it speaks of (a feedback report is one marketplace's, and an
+    account selling in several has one per marketplace: US month first, CA day first), else
+    ``None`` (no order of it is known: the account's marketplaces decide). Orders of
+    marketplaces that write dates differently in one file are an error naming it."""
+    if marketplace is not None:
+        return date_format_for(marketplace, [])
+    ids = _feedback_order_ids([source]).implode()
+    names = (
+        orders.filter(pl.col("order_id").is_in(ids))
+        .get_column("marketplace")
+        .drop_nulls()
+        .unique()
+        .sort()
+        .to_list()
+    )
+    if not names:
+        return None
+    try:
+        return date_format_for(None, names)
+    except OdrInputError as exc:
+        raise ReportFormatError(
+            f"feedback file '{source.path}': it speaks of orders of {', '.join(names)}; {exc}. "
+            "A feedback report holds one marketplace's feedback: is it two reports joined?",
+            file=str(source.path),
+            column="Order ID",
+        ) from None
 
 
 def _feedback_dates(
@@ -735,7 +801,8 @@ def load_portfolio(
     ``marketplace`` is passed to :func:`load_account`: one value for every account, or a mapping
     account name -> marketplace; ``encoding`` too. Hidden entries are skipped; a file next to
     the account folders is ignored unless it is a report (then it is an error: it belongs in an
-    account folder).
+    account folder). An account folder holding only its ``account.toml`` (``odr-fetch`` has
+    fetched nothing for it yet) is left out with an alert.
     """
     root = Path(path)
     if not root.is_dir():
@@ -752,6 +819,14 @@ def load_portfolio(
         raise OdrInputError(
             f"portfolio folder '{root}' holds no account folders (one folder per account)"
         )
+    waiting = [f for f in folders if not _files(f) and (f / ACCOUNT_SETTINGS).is_file()]
+    folders = [f for f in folders if f not in waiting]
+    if not folders:
+        raise OdrInputError(
+            f"portfolio folder '{root}' holds no account folder with reports yet (only "
+            f"{ACCOUNT_SETTINGS} in {', '.join(f.name for f in waiting)}): run odr-fetch, or "
+            "drop the reports in"
+        )
     accounts = [
         load_account(
             f,
@@ -766,7 +841,23 @@ def load_portfolio(
         name=root.resolve().name,
         **{
             field: pl.concat([getattr(a, field) for a in accounts])
-            for field in ("orders", "defects", "items", "feedback", "health", "ingest", "rejects")
+            for field in (
+                "orders",
+                "defects",
+                "items",
+                "feedback",
+                "health",
+                "ingest",
+                "rejects",
+                "health_metrics",
+            )
         },
-        alerts=tuple(f"{a.name}: {alert}" for a in accounts for alert in a.alerts),
+        alerts=(
+            *(f"{a.name}: {alert}" for a in accounts for alert in a.alerts),
+            *(
+                f"{f.name}: no reports yet (only {ACCOUNT_SETTINGS}: odr-fetch has fetched "
+                "nothing for it): not in the figures"
+                for f in waiting
+            ),
+        ),
     )

@@ -1,12 +1,15 @@
 """The numbers of one account's report, computed once: :class:`ReportData` and :func:`compute`.
 
 Every frame comes from the analytics modules (engine, maturity, projection, drop-off, removal,
-explain, drilldown, reconcile); nothing here words a number. The sections
+explain, drilldown, reconcile, history); nothing here words a number. With several
+account-health snapshots in the folder, "today's" reconciliation uses the newest one and the
+history frames all of them. The sections
 (:mod:`odr_analysis.report.sections`) turn them into HTML.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,7 @@ from odr_analysis.drilldown import defect_breakdown
 from odr_analysis.dropoff import DropoffCalendar, dropoff_calendar
 from odr_analysis.explain import explain_change
 from odr_analysis.headroom import defects_allowed
+from odr_analysis.history import health_history, latest_health, reconcile_history
 from odr_analysis.maturity import maturity
 from odr_analysis.notebook import history_start, load, resolve_as_of
 from odr_analysis.parts import OdrParts, prepare
@@ -64,7 +68,11 @@ class ReportData:
     ranking: pl.DataFrame  # removal.removal_ranking
     change: pl.DataFrame  # explain.explain_change from since to as_of
     by_sku: pl.DataFrame  # drilldown.defect_breakdown(dimension="sku")
-    reconciliation: pl.DataFrame | None  # reconcile.reconcile; None without a health report
+    reconciliation: pl.DataFrame | None  # reconcile.reconcile on the newest snapshot only
+    # Amazon's own figures over time: history.health_history (empty without a health report)
+    # and history.reconcile_history (None without a health report)
+    health_history: pl.DataFrame = dataclasses.field(default_factory=pl.DataFrame)
+    reconciliation_history: pl.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -121,7 +129,7 @@ def compute(
     status = with_intervals(today, rules=rules).join(
         portfolio_status(today).select(*keys, "status", "headroom"), on=keys
     )
-    health = data.health
+    health = latest_health(data.health, rules=rules)  # today: the newest snapshot only
     return ReportData(
         account=data,
         as_of=day,
@@ -154,4 +162,6 @@ def compute(
         reconciliation=None
         if health.is_empty()
         else reconcile(data.orders, data.defects, health, rules=rules),
+        health_history=health_history(data, rules=rules),
+        reconciliation_history=None if health.is_empty() else reconcile_history(data, rules=rules),
     )

@@ -67,6 +67,7 @@ def _template(name: str) -> Prose:
 
 HOW_AMAZON_COUNTS: Final = _template("how-amazon-counts.md")
 REMOVALS: Final = _template("removals.md")
+AMAZON_OVER_TIME: Final = _template("amazon-over-time.md")
 
 PAGE: Final[tuple[Prose | Section, ...]] = (
     sections.header,
@@ -94,6 +95,9 @@ PAGE: Final[tuple[Prose | Section, ...]] = (
     try_it.try_it,
     Prose("## Our numbers against Amazon's"),
     sections.reconciliation,
+    Prose("### Amazon's own figures over time"),
+    AMAZON_OVER_TIME,
+    sections.health_history_section,
     Prose("## The data behind this report\n\n### The files read"),
     sections.data_quality,
     Prose("### What buyers wrote"),

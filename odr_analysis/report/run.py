@@ -3,13 +3,27 @@
 :func:`run_reports` finds the accounts (:func:`find_accounts`), computes and builds each
 account's page in a process of its own (``jobs`` at a time), writes the page and its CSV files
 as each account finishes (the chart bundle is made once, in this process, while the accounts
-are computed), optionally prints each page to PDF, and writes the portfolio summary.
+are computed), optionally prints each page to PDF, and writes the portfolio summary: for
+people (``index.html``) and for machines (``summary.json``, also to ``--json PATH``, ``-`` for
+standard output: :mod:`odr_analysis.report.summary_json`).
 
 Failures: an account whose folder is bad (a broken file, no orders), whose process crashes or
 that takes more than ``timeout`` seconds fails alone. Its line of progress names the account
 and the error (a reader's message names the file and line); the other accounts are finished;
-the run ends with the list of failures and exit code 1. A run that cannot start (no data
-folder, no account, an output folder that is a file) stops with exit code 2.
+the run ends with the list of failures.
+
+Exit status (:func:`odr_analysis.report.summary_json.exit_code`), the first that applies:
+
+* ``2``: the run could not start (a bad command line, no data folder, no account, an output
+  folder that is a file); nothing is written;
+* ``1``: an account could not be reported (or its PDF failed): a failure wins over any status,
+  since the failed account's channels are unknown;
+* ``4``: at least one channel is over the target;
+* ``3``: at least one channel is at risk (within a fifth of the target), none over;
+* ``0``: every channel meets the target (or has no order in its window).
+
+``--exit-zero`` exits 0 instead of 3 or 4, for a scheduler that takes any other code as a
+crash; ``summary.json`` still says the status and its code.
 """
 
 from __future__ import annotations
@@ -29,7 +43,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Final
+from typing import Any, Final, TextIO
 
 import polars as pl
 
@@ -39,6 +53,13 @@ from odr_analysis.report.data import ReportData, compute
 from odr_analysis.report.page import Page, build_page, generated_line, javascript_bundle
 from odr_analysis.report.pdf import MISSING, pdf_available, write_pdf
 from odr_analysis.report.summary import SUMMARY_SCHEMA, summary_page, summary_rows
+from odr_analysis.report.summary_json import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    dumps,
+    exit_code,
+    summary_document,
+)
 from odr_analysis.rules import OdrRules, to_date
 
 __all__ = [
@@ -88,16 +109,31 @@ class AccountRun:
 
 @dataclass(frozen=True)
 class RunResult:
-    """Every account's outcome and the summary page."""
+    """Every account's outcome, the summary page and the summary for machines.
+
+    ``document``: what ``summary_json`` holds
+    (:func:`~odr_analysis.report.summary_json.summary_document`).
+    """
 
     out_dir: Path
     accounts: tuple[AccountRun, ...]
     summary: Path
     seconds: float
+    summary_json: Path
+    document: dict[str, Any]
 
     @property
     def failures(self) -> list[AccountRun]:
         return [a for a in self.accounts if not a.ok]
+
+    @property
+    def statuses(self) -> list[str]:
+        """Every channel's status (``breached``, ``at_risk``, ``met``, ``no_orders``)."""
+        return [c["status"] for a in self.document["accounts"] for c in a["channels"]]
+
+    def exit_code(self, *, exit_zero: bool = False) -> int:
+        """The command's exit status for this run (:func:`~.summary_json.exit_code`)."""
+        return exit_code(self.statuses, failed=bool(self.failures), exit_zero=exit_zero)
 
 
 def find_accounts(data_dir: str | Path) -> list[tuple[str, Path, str | None]]:
@@ -317,7 +353,8 @@ def run_reports(
     echo: Callable[[str], None] = print,
     now: dt.datetime | None = None,
 ) -> RunResult:
-    """Write one HTML report per account of ``data_dir`` and the summary (``index.html``).
+    """Write one HTML report per account of ``data_dir`` and the summary (``index.html`` and
+    ``summary.json``).
 
     Accounts run side by side, each in its own process (``jobs`` at a time, each allowed
     ``timeout`` seconds); ``echo`` gets one line per account as it finishes. An account that
@@ -342,7 +379,8 @@ def run_reports(
         raise ReportError(MISSING)
     out.mkdir(parents=True, exist_ok=True)
     out = out.resolve()
-    generated = generated_line(now)
+    moment = now or dt.datetime.now(dt.UTC)
+    generated = generated_line(moment)
     taken = {"index"}
     tasks = [
         _Task(name, folder, account, file_stem(name, taken), day, before, rules)
@@ -395,7 +433,12 @@ def run_reports(
         ),
         encoding="utf-8",
     )
-    return RunResult(out, tuple(results), summary, time.perf_counter() - started)
+    document = summary_document(results, generated=moment, data_dir=accounts[0][1])
+    summary_json = out / "summary.json"
+    summary_json.write_text(dumps(document), encoding="utf-8")
+    return RunResult(
+        out, tuple(results), summary, time.perf_counter() - started, summary_json, document
+    )
 
 
 def _progress(echo: Callable[[str], None], result: AccountRun, done: int, total: int) -> None:
@@ -427,10 +470,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="odr-report",
         description=(
-            "Write one self-contained HTML report per Amazon seller account (Order Defect "
-            "Rate: status, drivers, projection, reconciliation, data quality) and a "
-            "portfolio summary (index.html)."
+            "Write one self-contained HTML report per Amazon seller account (Order Defect\n"
+            "Rate: status, drivers, projection, reconciliation, data quality) and a\n"
+            "portfolio summary: index.html for people, summary.json for machines."
         ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "data_dir", metavar="DATA_DIR", help="a folder of account folders, or one account folder"
@@ -471,16 +516,69 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--pdf", action="store_true", help="also print each report to PDF (needs Chromium)"
     )
+    parser.add_argument(
+        "--json",
+        default=None,
+        metavar="PATH",
+        help=(
+            "also write the summary for machines to PATH ('-': standard output, and the lines "
+            "of progress go to standard error); OUT_DIR/summary.json is always written"
+        ),
+    )
+    parser.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when a channel is over the target or at risk (errors still exit 1 or 2)",
+    )
     return parser
 
 
+_EPILOG: Final = """\
+exit status (the first that applies):
+  2  the run could not start: a bad command line, no data folder, no account
+  1  an account could not be reported (or its PDF failed); the others are written
+  4  at least one channel is over the target (at or above it)
+  3  at least one channel is at risk (within a fifth of the target), none over
+  0  every channel meets the target (or has no order in its window)
+--exit-zero turns 3 and 4 into 0; summary.json says the status either way.
+"""
+
+
+def _status_line(result: RunResult, *, exit_zero: bool) -> str:
+    """``Status: breached: 2 channels over the target, none at risk, 4 channels meeting it
+    (exit code 4)``."""
+    statuses = result.statuses
+
+    def channels(status: str) -> str:
+        n = statuses.count(status)
+        return words.count(n, "channel") if n else "none"
+
+    parts = [
+        f"{channels('breached')} over the target",
+        f"{channels('at_risk')} at risk",
+        f"{channels('met')} meeting it",
+    ]
+    if "no_orders" in statuses:
+        parts.append(f"{channels('no_orders')} without orders")
+    if result.failures:
+        parts.append(f"{words.count(len(result.failures), 'account')} not reported")
+    code = result.exit_code(exit_zero=exit_zero)
+    return f"Status: {result.document['status']}: {', '.join(parts)} (exit code {code})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """The ``odr-report`` command: 0 when every account was reported, 1 when some failed, 2
-    when the run could not start."""
-    args = _parser().parse_args(argv)
+    """The ``odr-report`` command; its exit status: see the module's docstring (0 every channel
+    meets the target, 1 an account failed, 2 the run could not start, 3 a channel is at risk, 4
+    a channel is over the target)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    to_stdout = args.json == "-"
+    if args.json not in (None, "-") and not Path(args.json).parent.is_dir():
+        parser.error(f"--json: the folder of '{args.json}' does not exist")
+    progress: TextIO = sys.stderr if to_stdout else sys.stdout
 
     def echo(line: str) -> None:
-        print(line, flush=True)
+        print(line, file=progress, flush=True)
 
     try:
         result = run_reports(
@@ -495,11 +593,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except (ReportError, ValueError) as exc:
         print(f"odr-report: error: {exc}", file=sys.stderr, flush=True)
-        return 2
-    echo(f"Portfolio summary: {result.summary} ({result.seconds:.1f} s in all)")
+        return EXIT_USAGE
+    text = dumps(result.document)
+    if to_stdout:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    elif args.json is not None:
+        try:
+            Path(args.json).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"odr-report: error: --json: {exc}", file=sys.stderr, flush=True)
+            return EXIT_FAILED
+    echo(_status_line(result, exit_zero=args.exit_zero))
+    extra = "" if args.json in (None, "-") else f", {args.json}"
+    echo(
+        f"Portfolio summary: {result.summary}, {result.summary_json.name}{extra} "
+        f"({result.seconds:.1f} s in all)"
+    )
     if result.failures:
         echo(f"{words.count(len(result.failures), 'account')} failed:")
         for failure in result.failures:
             echo(f"  {failure.name}: {failure.error}")
-        return 1
-    return 0
+    return result.exit_code(exit_zero=args.exit_zero)

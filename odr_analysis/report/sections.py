@@ -23,6 +23,7 @@ import polars as pl
 
 from odr_analysis import charts, words
 from odr_analysis.dropoff import DropoffCalendar
+from odr_analysis.history import metric_name
 from odr_analysis.htmlsafe import Column, escape, table
 from odr_analysis.report.data import ReportData
 from odr_analysis.schema import CHANGE_PARTS, COMPONENT_OF_KIND, GROUP_KEYS
@@ -42,6 +43,7 @@ __all__ = [
     "group_name",
     "header",
     "headline",
+    "health_history_section",
     "history",
     "outlooks",
     "projection",
@@ -760,3 +762,184 @@ def feedback(r: ReportData) -> Iterator[Block]:
         )
         yield intro + table(frame.head(MAX_TABLE_ROWS), columns)
     yield Download("negative-feedback.csv", "Download the negative feedback", frame)
+
+
+# ---------------------------------------------------------------------------------------------
+# Amazon's own figures over time.
+
+
+_WANTED: Final = {"LESS_THAN": "under", "GREATER_THAN": "over", "EQUALS": "exactly"}
+
+
+def _figure_text(value: float | None, unit: str | None) -> str:
+    """A figure of Amazon's report as people read it: ``2.55%``, ``236``, ``0``."""
+    if value is None:
+        return ""
+    return words.pct(value) if unit == "rate" else words.number(value)
+
+
+def _target_words(row: Mapping[str, Any]) -> str:
+    """``under 1%``, ``over 95%``, ``exactly 0``; ``''`` without a target."""
+    if row["target"] is None:
+        return ""
+    shown = (
+        words.target_text(row["target"]) if row["unit"] == "rate" else words.number(row["target"])
+    )
+    return f"{_WANTED.get(str(row['target_condition']), 'against')} {shown}".strip()
+
+
+def _history_metric(row: Mapping[str, Any]) -> str:
+    """The metric's name in the table, with its channel or window when it has several."""
+    name = metric_name(str(row["metric"]))
+    if row["channel"] is not None:
+        return f"{name}, {_prose(str(row['channel']))}"
+    if row["detail"] is not None:
+        return f"{name}: {row['detail']}"
+    if row.get("several_windows") and row["window_days"] is not None:
+        return f"{name}, {row['window_days']}-day window"
+    return name
+
+
+def _status_story(frame: pl.DataFrame, metric: str) -> str | None:
+    """``Account status: AT_RISK on every snapshot`` or ``... NORMAL since 16 Feb 2026 (AT_RISK
+    before)``, from the text statuses of one metric over the snapshots; None without any."""
+    rows = frame.filter((pl.col("metric") == metric) & pl.col("status").is_not_null()).sort(
+        "snapshot", "snapshot_number"
+    )
+    if rows.is_empty():
+        return None
+    statuses = rows["status"].to_list()
+    days = rows["snapshot"].to_list()
+    name = metric_name(metric)
+    last = statuses[-1]
+    if all(s == last for s in statuses):
+        every = "on every snapshot" if len(statuses) > 1 else "on the one snapshot"
+        return f"{name}: {last} {every}"
+    since = len(statuses) - 1
+    while since > 0 and statuses[since - 1] == last:
+        since -= 1
+    return f"{name}: {last} since {words.day(days[since])} ({statuses[since - 1]} before)"
+
+
+def health_history_section(r: ReportData) -> Iterator[Block]:
+    """Amazon's own figures from every account-health snapshot: the latest in a table, each
+    metric against its target over time, and our ODR beside Amazon's on every snapshot."""
+    history = r.health_history
+    if history.is_empty():
+        yield (
+            "<p>The data folder holds no account-health report, so there are no Amazon figures "
+            "to follow. Amazon's report holds today's figures only; odr-fetch "
+            "keeps one snapshot each time it runs, and each is a day of history.</p>"
+        )
+        return
+    for market in sorted(history["marketplace"].drop_nulls().unique().to_list()):
+        mine = _mine(history, market)
+        snapshots = mine.select("snapshot", "snapshot_number", "file").unique().sort("snapshot")
+        first, last = snapshots["snapshot"][0], snapshots["snapshot"][-1]
+        if snapshots.height == 1:
+            lead = (
+                f"One snapshot of Amazon's account-health report so far ({words.day(last)}). "
+                "Amazon's report holds today's figures only; the history grows with each run "
+                "of odr-fetch, which keeps one snapshot."
+            )
+        else:
+            lead = (
+                f"{snapshots.height} snapshots of Amazon's account-health report, from "
+                f"{words.day(first)} to {words.day(last)}."
+            )
+        stories = [
+            s for m in ("accountStatus", "accountHealthRating") if (s := _status_story(mine, m))
+        ]
+        newest = snapshots.row(-1, named=True)
+        latest = (
+            mine.filter(pl.col("file") == newest["file"])
+            .with_columns(
+                several_windows=(pl.len().over("metric", "channel", "detail") > 1),
+            )
+            .filter(pl.col("value").is_not_null() | pl.col("status").is_not_null())
+            .filter(pl.col("metric") != "accountStatus")
+        )
+        missed = [
+            _history_metric(row)
+            for row in latest.filter(pl.col("meets_target").not_()).iter_rows(named=True)
+        ]
+        meaning = (
+            f"On {words.day(last)} Amazon's figures miss their target for: {'; '.join(missed)}."
+            if missed
+            else f"On {words.day(last)} every figure with a target meets it."
+        )
+        text = " ".join([lead, *(f"{s}." for s in stories), meaning])
+        columns = [
+            Column("metric", "Metric"),
+            Column("window", "Window"),
+            Column("figure", "Amazon's figure", numeric=True),
+            Column("counts", "Counted", numeric=True),
+            Column("goal", "Target"),
+            Column("status", "Amazon's status"),
+        ]
+        rows = [
+            {
+                "metric": _history_metric(row),
+                "window": ""
+                if row["window_start"] is None
+                else f"{words.day(row['window_start'])} to {words.day(row['window_end'])}",
+                "figure": _figure_text(row["value"], row["unit"]),
+                "counts": ""
+                if row["count"] is None
+                else (
+                    f"{row['count']:,} of {row['total']:,}"
+                    if row["total"] is not None
+                    else f"{row['count']:,}"
+                ),
+                "goal": _target_words(row),
+                "status": row["status"] or "",
+                "meets_target": row["meets_target"],
+            }
+            for row in latest.iter_rows(named=True)
+        ]
+        caption = f"Amazon's figures on {words.day(last)} (the newest snapshot)"
+        yield (
+            f"<p>{escape(text)}</p>"
+            + table(
+                rows,
+                columns,
+                caption=caption,
+                row_class=lambda row: "mismatch" if row.get("meets_target") is False else None,
+            )
+        )
+        chart = charts.health_history_chart(
+            mine, title=_marketplace_title(r, market, "Amazon's own figures over time")
+        )
+        yield Chart(
+            chart,
+            escape(
+                "Each small chart is one figure of Amazon's account-health report on each "
+                "snapshot date, with Amazon's target dashed; a ringed point misses the target. "
+                + meaning
+            ),
+        )
+        if r.reconciliation_history is not None:
+            ours = _mine(r.reconciliation_history, market)
+            if ours.height:
+                same = int(ours["match"].sum())
+                verdict = (
+                    f"ours is the same as Amazon's on all {words.count(ours.height, 'window')}"
+                    if same == ours.height
+                    else f"ours is the same as Amazon's on {same} of "
+                    f"{words.count(ours.height, 'window')}; the ringed ones differ (the table "
+                    "of our numbers against Amazon's says where to look for today's)"
+                )
+                yield Chart(
+                    charts.reconcile_history_chart(
+                        ours,
+                        target=r.target,
+                        title=_marketplace_title(
+                            r, market, "Our ODR beside Amazon's, snapshot by snapshot"
+                        ),
+                    ),
+                    escape(
+                        "For every snapshot, Amazon's ODR per channel (solid) and ours "
+                        "recomputed from the order files for the same window (dashed): "
+                        f"{verdict}."
+                    ),
+                )

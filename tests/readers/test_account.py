@@ -321,10 +321,10 @@ def test_header_only_files_give_empty_frames() -> None:
         ("missing-column", "orders.txt", "line 1: missing column 'purchase-date'"),
         (
             "mixed-marketplaces",
-            "orders.txt",
-            # the feedback speaks of the Amazon.com order: the Amazon.co.uk one is odd
-            "line 3: sales-channel Amazon.co.uk .* beside "
-            "Amazon.com .*first in orders.txt line 2.*marketplaces whose feedback reports write",
+            "feedback.txt",
+            # one file speaks of an Amazon.com order and an Amazon.co.uk one
+            "it speaks of orders of Amazon.co.uk, Amazon.com; the orders span marketplaces whose "
+            "feedback reports write dates differently",
         ),
         ("no-offsets", "orders.txt", "2 of 2 purchase-date values are not ISO 8601"),
         ("not-a-report", "notes.txt", "is not a file odr-analysis reads"),
@@ -358,7 +358,7 @@ def test_marketplace_argument_wins(tmp_path: Path) -> None:
     ]
     shutil.copytree(BROKEN / "mixed-marketplaces", tmp_path / "both")
     account = load_account(tmp_path / "both", marketplace="Amazon.com")
-    assert account.feedback["date"].to_list() == [dt.date(2025, 1, 2)]
+    assert account.feedback["date"].to_list() == [dt.date(2025, 1, 2), dt.date(2025, 2, 1)]
 
 
 def test_files_are_recognised_by_content_not_name(tmp_path: Path) -> None:
@@ -516,20 +516,55 @@ def test_a_health_report_of_another_marketplace_is_said(tmp_path: Path) -> None:
     assert account.alerts == (f"health.json: {note}",)
 
 
-def test_a_stray_orders_file_of_another_account_is_named(tmp_path: Path) -> None:
-    # A UK account and, by mistake, a US account's orders file: more orders than the UK ones,
-    # but the feedback speaks of UK orders, so the US file is the stray.
+def test_each_feedback_file_is_read_in_its_own_marketplaces_format(tmp_path: Path) -> None:
+    # An account selling on Amazon.com and Amazon.co.uk has a feedback report per marketplace:
+    # 1/2/25 is 2 January in the US one, 1 February in the UK one.
+    folder = tmp_path / "both"
+    shutil.copytree(BROKEN / "mixed-marketplaces", folder)
+    (folder / "feedback.txt").unlink()
+    header = "Date\tRating\tComments\tYour Response\tOrder ID\tRater Email\n"
+    for name, order in (("us", "111-0000001-0000001"), ("uk", "202-0000001-0000001")):
+        (folder / f"feedback-{name}.txt").write_text(
+            f"{header}11/20/25\t1\t\t\t{order}\tx@y.test\n".replace(
+                "11/20/25", "11/20/25" if name == "us" else "20/11/25"
+            ),
+            encoding="utf-8",
+        )
+    account = load_account(folder)
+    assert dict(account.feedback.select("order_id", "date").iter_rows()) == {
+        "111-0000001-0000001": dt.date(2025, 11, 20),
+        "202-0000001-0000001": dt.date(2025, 11, 20),
+    }
+    notes = dict(account.ingest.select("file", "note").iter_rows())
+    assert notes["feedback-us.txt"].startswith(
+        "dates read as M/D/YY (%m/%d/%y, the format of Amazon.com)"
+    )
+    assert notes["feedback-uk.txt"].startswith(
+        "dates read as D/M/YY (%d/%m/%y, the format of Amazon.co.uk)"
+    )
+
+
+def test_orders_of_two_date_formats_and_feedback_on_neither_name_both_files(
+    tmp_path: Path,
+) -> None:
+    # Feedback on orders the folder does not hold, and orders of two marketplaces that write
+    # dates differently: nothing tells the feedback's marketplace. The error names the orders
+    # file and line of the marketplace with the fewest orders, and the other one's.
     folder = tmp_path / "london"
     shutil.copytree(ACCOUNTS / "london-uk", folder)
     shutil.copy(ACME / "All Orders 2025-10.txt", folder / "zz-orders.txt")
+    header = "Date\tRating\tComments\tYour Response\tOrder ID\tRater Email\n"
+    (folder / "feedback.txt").write_text(
+        f"{header}4/11/25\t1\t\t\t202-9999999-9999999\tx@y.test\n", encoding="utf-8"
+    )
     with pytest.raises(ReportFormatError) as info:
         load_account(folder)
     assert str(info.value).startswith(
-        f"orders file '{folder / 'zz-orders.txt'}', line 2: sales-channel Amazon.com (8 order(s)) "
-        "beside Amazon.co.uk (2 orders, first in orders.txt line 2): is this file, or row, of "
+        f"orders file '{folder / 'orders.txt'}', line 2: sales-channel Amazon.co.uk (2 order(s)) "
+        "beside Amazon.com (8 orders, first in zz-orders.txt line 2): is this file, or row, of "
         "another account?"
     )
-    assert (info.value.file, info.value.line) == (str(folder / "zz-orders.txt"), 2)
+    assert (info.value.file, info.value.line) == (str(folder / "orders.txt"), 2)
 
 
 def test_the_account_settings_file_is_not_a_report(tmp_path: Path) -> None:
@@ -541,3 +576,20 @@ def test_the_account_settings_file_is_not_a_report(tmp_path: Path) -> None:
     (folder / "account.txt").write_text('[amazon]\nmarketplaces = ["UK"]\n', encoding="utf-8")
     with pytest.raises(ReportFormatError, match=r"account\.txt' is not a file odr-analysis reads"):
         load_account(folder)
+
+
+def test_a_portfolio_account_with_only_its_settings_is_left_out_with_an_alert(
+    tmp_path: Path,
+) -> None:
+    shutil.copytree(ACCOUNTS / "london-uk", tmp_path / "london")
+    (tmp_path / "bravo").mkdir()
+    (tmp_path / "bravo" / "account.toml").write_text("[amazon]\n", encoding="utf-8")
+    portfolio = load_portfolio(tmp_path)
+    assert portfolio.orders["account"].unique().to_list() == ["london"]
+    assert portfolio.alerts == (
+        "bravo: no reports yet (only account.toml: odr-fetch has fetched nothing for it): not "
+        "in the figures",
+    )
+    shutil.rmtree(tmp_path / "london")
+    with pytest.raises(OdrInputError, match="no account folder with reports yet"):
+        load_portfolio(tmp_path)

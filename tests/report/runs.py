@@ -9,6 +9,7 @@ the one "Generated on" line.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,6 +80,12 @@ def broken_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 def page(run: Run, name: str) -> str:
     return (run.out / name).read_text(encoding="utf-8")
+
+
+def document(run: Run) -> dict[str, Any]:
+    """The run's ``summary.json``."""
+    loaded: dict[str, Any] = json.loads(page(run, "summary.json"))
+    return loaded
 
 
 def without_generated_line(text: str) -> str:

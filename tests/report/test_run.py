@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from .runs import (
     ROOT,
     SAMPLE,
     Run,
+    document,
     page,
     stand_in,
     without_generated_line,
@@ -34,6 +36,7 @@ def test_writes_one_page_per_account_and_the_summary(sample: Run) -> None:
     expected = sorted(
         [
             "index.html",
+            "summary.json",
             *(f"{a}.html" for a in ACCOUNTS),
             *(f"{a}-defects-in-window.csv" for a in ACCOUNTS),
             *(f"{a}-negative-feedback.csv" for a in ACCOUNTS),
@@ -45,17 +48,23 @@ def test_writes_one_page_per_account_and_the_summary(sample: Run) -> None:
     assert len(progress) == 3, sample.stdout
     assert all(re.fullmatch(r"\[\d/3\] [a-z-]+ \.\.\. done in \d+\.\d s", p) for p in progress)
     assert sorted(p.split()[1] for p in progress) == list(ACCOUNTS)
-    assert "Portfolio summary:" in lines[-1]
+    assert lines[-2] == (
+        "Status: breached: 2 channels over the target, none at risk, 4 channels meeting it "
+        "(exit code 4)"
+    )
+    assert re.fullmatch(r"Portfolio summary: .*index\.html, summary\.json \(.*\)", lines[-1])
     assert sample.stderr == "", sample.stderr
 
 
 def test_a_broken_account_fails_alone_and_is_named(broken: Run) -> None:
-    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert broken.returncode == 1, broken.stdout + broken.stderr  # a failure wins over "over"
     failed = [line for line in broken.stdout.splitlines() if "FAILED" in line]
     assert len(failed) == 1, broken.stdout
     assert re.match(rf"\[\d/4\] {BROKEN} \.\.\. FAILED after \d+\.\d s: ", failed[0])
     assert "orders.txt" in failed[0], "the message names the file"
     tail = broken.stdout.splitlines()
+    assert tail[-4].startswith("Status: failed: 2 channels over the target, ")
+    assert tail[-4].endswith(", 1 account not reported (exit code 1)")
     assert tail[-2] == "1 account failed:"
     assert tail[-1].startswith(f"  {BROKEN}: ") and "orders.txt" in tail[-1]
     for account in ACCOUNTS:
@@ -82,6 +91,8 @@ def test_same_input_gives_the_same_files_but_one_line(sample: Run, broken: Run) 
     assert portfolio_table(page(sample, "index.html")) == portfolio_table(
         page(broken, "index.html")
     )
+    reported = [a for a in document(broken)["accounts"] if a["name"] != BROKEN]
+    assert reported == document(sample)["accounts"]
 
 
 # --- each account in a process of its own -------------------------------------------------------
@@ -116,8 +127,15 @@ def test_an_account_over_the_timeout_is_listed_as_failed(tmp_path: Path) -> None
     assert re.fullmatch(
         r"\[1/1\] tiny-letterpress \.\.\. FAILED after \d+\.\d s: TimeoutError: .*", lines[-1]
     )
-    assert sorted(p.name for p in result.out_dir.iterdir()) == ["index.html"]
+    assert sorted(p.name for p in result.out_dir.iterdir()) == ["index.html", "summary.json"]
     assert "Not reported (1)" in result.summary.read_text(encoding="utf-8")
+    assert json.loads(result.summary_json.read_text(encoding="utf-8")) == result.document
+    assert result.document["status"] == "failed"
+    assert result.document["report_dates"] == []
+    (account,) = result.document["accounts"]
+    assert account["error"] == failure.error
+    assert (account["report"], account["status"], account["channels"]) == (None, "failed", [])
+    assert result.exit_code() == result.exit_code(exit_zero=True) == 1
 
 
 # --- the command line without reports ----------------------------------------------------------
@@ -156,6 +174,16 @@ def test_help_says_the_timeout_is_per_account(capsys: pytest.CaptureFixture[str]
     text = " ".join(capsys.readouterr().out.split())
     assert "--timeout SECONDS seconds allowed per account (default: 600)" in text
     assert "notebook" not in text
+    assert "summary.json" in text
+    for line in (
+        "2 the run could not start",
+        "1 an account could not be reported",
+        "4 at least one channel is over the target",
+        "3 at least one channel is at risk",
+        "0 every channel meets the target",
+        "--exit-zero turns 3 and 4 into 0",
+    ):
+        assert line in text
 
 
 def test_find_accounts_reads_a_portfolio_or_one_account(tmp_path: Path) -> None:

@@ -165,3 +165,84 @@ def test_the_data_alerts_head_the_page_and_the_data_quality_section(
         text = html(section(r))
         assert f'<div class="alert"><p><strong>{words.ALERTS_TITLE}:</strong></p>' in text
         assert "<li>3 orders row(s) could not be read (&lt;orders.txt&gt;: 3)</li>" in text
+
+
+# --- Amazon's own figures over time -------------------------------------------------------------
+
+
+def _shift(obj: object, days: int) -> object:
+    """Every timestamp of a report moved by ``days``."""
+    if isinstance(obj, dict):
+        return {k: _shift(v, days) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_shift(v, days) for v in obj]
+    if isinstance(obj, str) and len(obj) > 10 and obj[4] == "-" and obj[10] == "T":
+        return (dt.date.fromisoformat(obj[:10]) + dt.timedelta(days=days)).isoformat() + obj[10:]
+    return obj
+
+
+def _snapshot_folder(tmp: object) -> object:
+    """summit-outdoor with two dated snapshots: 16 Feb (windows a week earlier, a late shipment
+    rate of 5%) and 23 Feb 2026 (the sample's own report)."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    folder = Path(str(tmp)) / "summit-outdoor"
+    shutil.copytree(SAMPLE / "summit-outdoor", folder)
+    base = json.loads((folder / "account-health.json").read_text())
+    (folder / "account-health.json").unlink()
+    (folder / "account-health-2026-02-23.json").write_text(json.dumps(base))
+    older = _shift(base, -7)
+    assert isinstance(older, dict)
+    older["performanceMetrics"][0]["lateShipmentRate"]["rate"] = 0.05
+    (folder / "account-health-2026-02-16.json").write_text(json.dumps(older))
+    return folder
+
+
+def test_health_history_section_with_one_snapshot_says_history_grows(
+    summit: report.ReportData,
+) -> None:
+    blocks = list(sections.health_history_section(summit))
+    text = html(blocks)
+    assert "One snapshot of Amazon&#x27;s account-health report so far (23 Feb 2026)" in text
+    assert "the history grows with each run of odr-fetch" in text
+    assert "Account status: AT_RISK on the one snapshot." in text
+    assert "missed" not in text
+    assert "miss their target for: Order Defect Rate, seller-fulfilled orders." in text
+    assert "<td>Late shipment rate, 10-day window</td>" in text
+    assert '<td class="num">0.81%</td><td class="num">2 of 246</td><td>under 4%</td>' in text
+    charts_ = [b for b in blocks if isinstance(b, Chart)]
+    assert len(charts_) == 2
+    assert "ours is the same as Amazon&#x27;s on all 2 windows" in charts_[1].caption
+    assert not [b for b in blocks if isinstance(b, Download)]
+
+
+def test_health_history_section_over_several_snapshots(tmp_path: object) -> None:
+    folder = _snapshot_folder(tmp_path)
+    r = report.compute(folder, n_sims=50)
+    assert r.reconciliation is not None and r.reconciliation_history is not None
+    # today: the newest snapshot only; the history: both
+    assert r.reconciliation["window_end"].unique().to_list() == [dt.date(2026, 2, 9)]
+    assert r.reconciliation_history.height == 4
+    assert sorted(r.health_history["snapshot"].unique().to_list()) == [
+        dt.date(2026, 2, 16),
+        dt.date(2026, 2, 23),
+    ]
+    blocks = list(sections.health_history_section(r))
+    text = html(blocks)
+    assert "2 snapshots of Amazon&#x27;s account-health report, from 16 Feb 2026 to 23 Feb" in text
+    assert "Account status: AT_RISK on every snapshot." in text
+    charts_ = [b for b in blocks if isinstance(b, Chart)]
+    assert "ours is the same as Amazon&#x27;s on 2 of 4 windows" in charts_[1].caption
+    lsr = r.health_history.filter(metric="lateShipmentRate", window_days=30).sort("snapshot")
+    assert lsr["value"].to_list() == [0.05, 0.0081]
+    assert lsr["meets_target"].to_list() == [False, True]
+
+
+def test_health_history_section_without_a_report(summit: report.ReportData) -> None:
+    bare = dataclasses.replace(
+        summit, health_history=summit.health_history.clear(), reconciliation_history=None
+    )
+    text = html(sections.health_history_section(bare))
+    assert "holds no account-health report" in text and "odr-fetch" in text
