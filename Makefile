@@ -61,8 +61,13 @@ install: $(STAMP) ## Create .venv if missing and install the package with its de
 lab: $(STAMP) $(LAB_OVERRIDES) ## Open JupyterLab on notebooks/ (they read data/sample/ by default)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
-app: $(STAMP) ## Serve the what-if panel (notebook 02) with Voila: no code, for stakeholders
-	cd $(dir $(APP_NOTEBOOK)) && $(abspath $(BIN))/voila $(notdir $(APP_NOTEBOOK)) $(APP_ARGS)
+# Voila's lab template without its two CDN links (icon fonts): the app asks nothing outside.
+VOILA_OFFLINE := $(VENV)/share/jupyter/voila/templates/odr-offline/index.html.j2
+$(VOILA_OFFLINE): scripts/voila_offline_template.py | $(STAMP)
+	$(PY) scripts/voila_offline_template.py
+
+app: $(STAMP) $(VOILA_OFFLINE) ## Serve the what-if panel (notebook 02) with Voila: no code, for stakeholders
+	cd $(dir $(APP_NOTEBOOK)) && $(abspath $(BIN))/voila --template=odr-offline $(notdir $(APP_NOTEBOOK)) $(APP_ARGS)
 
 # --exit-zero: a channel over the target (exit 4) or at risk (3) is news, not a failed make.
 report: $(STAMP) ## Write one HTML report per account of data/sample/ + a summary to reports/

@@ -26,6 +26,13 @@ function                   frame it takes
 :func:`reconcile_history_chart`  :func:`~odr_analysis.history.reconcile_history`
 =========================  ===================================================================
 
+The charts over time (:func:`odr_over_time`, :func:`composition_over_time`, :func:`p_chart`,
+:func:`reconcile_history_chart`) take ``zoom=True`` for an interactive view: an interval
+selection bound to the time axis (``alt.selection_interval(bind="scales", encodings=["x"])``):
+the mouse wheel zooms the dates, dragging pans them, a double click resets them. It is off by
+default (the reports' charts stay as they are); a static SVG ignores it (vl-convert draws the
+full range).
+
 An empty frame gives a small chart that says there is nothing to show (so a notebook run on an
 account without orders still runs to the end), never an error.
 """
@@ -218,6 +225,16 @@ def _hover(base: alt.Chart, tooltip: list[alt.Tooltip], **encoding: Any) -> alt.
     )
 
 
+def _zoomable(chart: Any, zoom: bool) -> Any:
+    """``chart`` (a layer) with the time axis zoomable (wheel) and pannable (drag), if ``zoom``.
+
+    Only x: the rate axis stays put, so the target rule stays in view.
+    """
+    if not zoom:
+        return chart
+    return chart.add_params(alt.selection_interval(bind="scales", encodings=["x"]))
+
+
 def _window_words(frame: pl.DataFrame) -> str:
     """'a 60-day window that ended 14 days earlier', from the frame's own window columns."""
     row = frame.row(0, named=True)
@@ -264,6 +281,7 @@ def odr_over_time(
     target: float | None = None,
     title: str = "Order Defect Rate by report date",
     tooltips: bool = True,
+    zoom: bool = False,
 ) -> alt.TopLevelMixin:
     """ODR per channel over report dates against the target, breach days shaded.
 
@@ -281,6 +299,8 @@ def odr_over_time(
 
     ``tooltips=False`` leaves out the invisible per-day points that carry the tooltips: a
     static SVG (the ``svg`` renderer, where tooltips do not work) is then about 3 times smaller.
+    ``zoom=True``: the report dates can be zoomed (mouse wheel) and panned (drag); a double
+    click resets them.
     """
     function = "odr_over_time"
     required = ("channel", "as_of", "window_start", "window_end", "order_count")
@@ -328,7 +348,7 @@ def odr_over_time(
     if tooltips:
         layers.append(_hover(base, tooltip))
     layers.extend(_target_layers(goal))
-    return alt.layer(
+    chart = alt.layer(
         *layers,
         title=_title(
             title,
@@ -338,6 +358,7 @@ def odr_over_time(
         width=_WIDTH,
         height=_HEIGHT,
     )
+    return _zoomable(chart, zoom)
 
 
 def _matured_layers(
@@ -391,7 +412,7 @@ def _matured_layers(
 
 
 def composition_over_time(
-    daily: pl.DataFrame, *, title: str = "Defects in the window by kind"
+    daily: pl.DataFrame, *, title: str = "Defects in the window by kind", zoom: bool = False
 ) -> alt.TopLevelMixin:
     """The three components of the ODR over report dates, one panel per channel.
 
@@ -399,7 +420,9 @@ def composition_over_time(
     marketplace. Each panel has one line per kind of defect (orders in the window with a
     negative feedback, an A-to-z claim, a chargeback) and, in black, the defective orders (an
     order with two kinds counts once there, so the three lines can add up to more). The tooltip
-    gives each component's rate too.
+    gives each component's rate too and, when ``daily`` has them (an ``odr_daily`` frame
+    does), the window's order dates, the defective orders and the ODR. ``zoom=True``: the
+    report dates can be zoomed and panned, as in :func:`odr_over_time`.
     """
     function = "composition_over_time"
     columns = ("channel", "as_of", "order_count", "defective_orders", *KIND_LABELS)
@@ -408,13 +431,25 @@ def composition_over_time(
         return _empty(title, "No report dates to show")
     _one_account(frame, function)
     total = _TOTAL
+    extra = [c for c in ("window_start", "window_end", "odr") if c in frame.columns]
     frame = frame.select(
         "channel",
         "as_of",
+        *extra,
         "order_count",
+        "defective_orders",
         **{label: pl.col(col) for col, label in KIND_LABELS.items()},
         **{total: pl.col("defective_orders")},
     ).sort("channel", "as_of")
+    window_tips = [
+        _date_tip(c, t)
+        for c, t in (
+            ("window_start", "Window from (order date)"),
+            ("window_end", "Window to (order date)"),
+        )
+        if c in extra
+    ]
+    odr_tip = [alt.Tooltip("odr:Q", title="ODR", format=".2%")] if "odr" in extra else []
     lines = (
         alt.Chart()
         .transform_fold([*KIND_LABELS.values(), total], as_=["kind", "orders"])
@@ -430,15 +465,18 @@ def composition_over_time(
             tooltip=[
                 alt.Tooltip("channel:N", title="Channel"),
                 _date_tip("as_of", "Report date"),
+                *window_tips,
                 alt.Tooltip("kind:N", title="Defect"),
                 alt.Tooltip("orders:Q", title="Orders with it", format=","),
-                alt.Tooltip("order_count:Q", title="Orders in window", format=","),
                 alt.Tooltip("rate:Q", title="Share of orders", format=".2%"),
+                alt.Tooltip("order_count:Q", title="Orders in window", format=","),
+                alt.Tooltip("defective_orders:Q", title="Defective orders", format=","),
+                *odr_tip,
             ],
         )
         .properties(width=_WIDTH, height=150)
     )
-    return alt.layer(lines, data=frame).facet(
+    return _zoomable(alt.layer(lines, data=frame), zoom).facet(
         row=alt.Row("channel:N", title="Channel", header=alt.Header(labelAngle=0)),
         resolve=_INDEPENDENT_Y,
         title=_title(
@@ -1082,7 +1120,7 @@ _P_STATES: Final = {
 
 
 def p_chart(
-    unusual: pl.DataFrame, *, title: str = "Unusual order days (p-chart)"
+    unusual: pl.DataFrame, *, title: str = "Unusual order days (p-chart)", zoom: bool = False
 ) -> alt.TopLevelMixin:
     """Each order-date cohort's defect rate against the p-chart's centre line and limits.
 
@@ -1090,7 +1128,8 @@ def p_chart(
     marketplace. Points: the cohorts (red above the upper limit, blue below the lower one,
     grey when the cohort is too recent to have collected its defects, which also shades its
     dates); the centre line (rate of the mature cohorts) is solid, the limits dashed around a
-    light band. One panel per channel.
+    light band. One panel per channel. ``zoom=True``: the order dates can be zoomed and panned,
+    as in :func:`odr_over_time`.
     """
     function = "p_chart"
     shown = ("orders", "defective_orders", "rate", "center", "lower", "upper", "mature")
@@ -1178,9 +1217,10 @@ def p_chart(
         .encode(x=_date_x("start", "Order date"), x2="end:T")
     )
     height = 200 if frame["channel"].n_unique() == 1 else 160
-    return alt.layer(
+    layers = alt.layer(
         shade, band, upper, lower, center, points, data=joined, width=_WIDTH, height=height
-    ).facet(
+    )
+    return _zoomable(layers, zoom).facet(
         row=alt.Row("channel:N", title="Channel", header=alt.Header(labelAngle=0)),
         resolve=_INDEPENDENT_Y,
         title=_title(title, subtitle=subtitle),
@@ -1507,6 +1547,7 @@ def reconcile_history_chart(
     *,
     target: float | None = None,
     title: str = "Our ODR beside Amazon's, snapshot by snapshot",
+    zoom: bool = False,
 ) -> alt.TopLevelMixin:
     """Amazon's ODR and ours for each account-health snapshot, per channel.
 
@@ -1514,7 +1555,8 @@ def reconcile_history_chart(
     and marketplace. Per channel (colour): Amazon's rate as reported (solid line, filled
     points) and ours recomputed from the order files for the same window (dashed line, open
     points); a snapshot where the two differ has a vermillion ring. The target is the dashed
-    rule (``target``, default: the rules' 1%). The tooltip gives both counts.
+    rule (``target``, default: the rules' 1%). The tooltip gives both counts. ``zoom=True``:
+    the snapshot dates can be zoomed and panned, as in :func:`odr_over_time`.
     """
     function = "reconcile_history_chart"
     need = [
@@ -1588,4 +1630,5 @@ def reconcile_history_chart(
     ]
     if differ.height:
         subtitle.insert(1, "Ringed: a snapshot where ours differs from Amazon's.")
-    return alt.layer(*layers, title=_title(title, subtitle=subtitle), width=_WIDTH, height=_HEIGHT)
+    chart = alt.layer(*layers, title=_title(title, subtitle=subtitle), width=_WIDTH, height=_HEIGHT)
+    return _zoomable(chart, zoom)

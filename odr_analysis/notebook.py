@@ -1,23 +1,47 @@
 """Small helpers the notebooks call: chart rendering, loading a data folder, the report date.
 
-Every notebook's first code cell calls :func:`setup`, so the charts show the same way in
-JupyterLab (also offline), in Voila, in a headless run (nbclient) and in an exported
-HTML file. The choice, and why:
+Every notebook's first code cell calls :func:`setup`, so the charts show the right way in
+JupyterLab (also offline), in Voila, in a headless run (nbclient, papermill, ``nbconvert
+--execute``) and in an exported HTML file. The renderers, and why:
 
-* altair's ``svg`` renderer (the default here): vl-convert draws each chart to SVG in the
-  kernel, no JavaScript and no CDN is needed, and a chart is a 15-30 KB ``image/svg+xml``
-  output. That size matters: a large output captured by an ipywidgets ``Output`` (the what-if
-  panel's chart) stalls headless runs (jupyter/nbclient#312). The price: no tooltips.
-* ``setup("jupyter")``: altair's ``JupyterChart`` (anywidget, JavaScript bundled, offline),
-  interactive with tooltips, for a user who wants them in JupyterLab. Its charts live in the
-  widget state, so an exported HTML file without internet shows no chart.
+* ``"jupyter"``: altair's ``JupyterChart`` (anywidget) in offline mode, its JavaScript bundled
+  by vl-convert (no CDN): interactive charts with tooltips and zoom, for a person in
+  JupyterLab or Voila. vega-embed draws them as SVG in the page (Vega's ARIA labels for
+  screen readers), not on a canvas. Its charts live in the widget state, so a notebook
+  executed headless or exported to HTML without internet would show no chart.
+* ``"svg"``: vl-convert draws each chart to SVG in the kernel, no JavaScript and no CDN is
+  needed, and a chart is a 15-30 KB ``image/svg+xml`` output that an exported HTML file or a
+  PDF keeps. That size matters too: a large output captured by an ipywidgets ``Output`` (the
+  what-if panel's chart) stalls headless runs (jupyter/nbclient#312). The price: no tooltips
+  and no zoom.
 * JupyterLab 4.6's own vega renderer does not know altair 6 charts (Vega-Lite 6) and altair's
   ``html``/``default`` renderer loads vega from a CDN: both show nothing offline.
+
+How ``setup()`` (``renderer="auto"``, the default) chooses, see :func:`choose_renderer`:
+
+1. the environment variable ``ODR_STATIC_CHARTS`` (:data:`STATIC_ENV`) decides when it is set:
+   ``1``/``true``/``yes`` gives ``"svg"``, ``0``/``false``/``no`` gives ``"jupyter"``. Headless
+   executions set ``ODR_STATIC_CHARTS=1`` (the test suite's notebook runs do), and so should
+   anyone exporting a notebook: ``ODR_STATIC_CHARTS=1 jupyter nbconvert --execute --to html``;
+2. otherwise ``"jupyter"`` when the kernel was started by a Jupyter server for a person: by
+   JupyterLab / Notebook (jupyter_server puts ``JPY_SESSION_NAME`` in a notebook kernel's
+   environment) or by Voila (``SERVER_SOFTWARE=voila/...``, ``VOILA_BASE_URL``), and
+   anywidget is installed;
+3. otherwise ``"svg"``: nbclient, papermill and ``nbconvert --execute`` start their kernels
+   without those variables, so a headless run is static even without ``ODR_STATIC_CHARTS``.
+
+``setup("svg")`` and ``setup("jupyter")`` choose explicitly. The notebooks pass
+``tooltips=``/``zoom=`` to the chart functions according to the renderer ``setup`` returns
+(a static SVG has no use for either, and is about 3 times smaller without the tooltip points).
+The reports (:mod:`odr_analysis.report`) draw their own charts and never call ``setup``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final, Literal, Protocol
 
@@ -30,7 +54,9 @@ from odr_analysis.rules import OdrRules, to_date
 
 __all__ = [
     "RENDERERS",
+    "STATIC_ENV",
     "Frames",
+    "choose_renderer",
     "default_as_of",
     "history_start",
     "load",
@@ -41,19 +67,51 @@ __all__ = [
 
 Renderer = Literal["svg", "jupyter"]
 RENDERERS: Final[tuple[Renderer, ...]] = ("svg", "jupyter")
-"""The renderers :func:`setup` accepts (see the module docstring)."""
+"""The renderers :func:`setup` accepts besides ``"auto"`` (see the module docstring)."""
+STATIC_ENV: Final = "ODR_STATIC_CHARTS"
+"""The environment variable that decides between static and interactive charts."""
+_YES: Final = frozenset({"1", "true", "yes", "on"})
+_NO: Final = frozenset({"0", "false", "no", "off"})
 
 
-def setup(renderer: Renderer = "svg") -> Renderer:
+def choose_renderer(environ: Mapping[str, str] | None = None) -> Renderer:
+    """The renderer ``setup("auto")`` picks in this environment (see the module docstring).
+
+    ``environ`` defaults to ``os.environ`` (the kernel's environment).
+    """
+    env = os.environ if environ is None else environ
+    flag = env.get(STATIC_ENV, "").strip().lower()
+    if flag in _YES:
+        return "svg"
+    if flag in _NO:
+        return "jupyter"
+    if flag:
+        raise ValueError(
+            f"{STATIC_ENV} must be 1 (static SVG charts) or 0 (interactive), got {flag!r}"
+        )
+    by_jupyter = "JPY_SESSION_NAME" in env
+    by_voila = env.get("SERVER_SOFTWARE", "").startswith("voila/") or "VOILA_BASE_URL" in env
+    if (by_jupyter or by_voila) and importlib.util.find_spec("anywidget") is not None:
+        return "jupyter"
+    return "svg"
+
+
+def setup(renderer: Renderer | Literal["auto"] = "auto") -> Renderer:
     """Make altair charts show offline in JupyterLab, Voila and headless runs; return the name.
 
-    ``"svg"`` (default): static SVG drawn by vl-convert; ``"jupyter"``: interactive
-    ``JupyterChart`` (anywidget, works offline in JupyterLab, not in exported HTML).
+    ``"auto"`` (default): :func:`choose_renderer`, i.e. interactive in JupyterLab and Voila,
+    static SVG in headless runs and wherever ``ODR_STATIC_CHARTS=1``. ``"svg"``: static SVG
+    drawn by vl-convert; ``"jupyter"``: interactive ``JupyterChart`` (anywidget, offline,
+    works in JupyterLab and Voila, not in exported HTML).
     """
+    if renderer == "auto":
+        renderer = choose_renderer()
     if renderer not in RENDERERS:
-        raise ValueError(f"renderer must be one of {list(RENDERERS)}, got {renderer!r}")
+        raise ValueError(f"renderer must be one of {['auto', *RENDERERS]}, got {renderer!r}")
     if renderer == "jupyter":
-        alt.renderers.enable("jupyter", offline=True)
+        # vega-embed draws SVG in the page (not a canvas): readable by screen readers (Vega's
+        # ARIA labels), and the axis labels are text.
+        alt.renderers.enable("jupyter", offline=True, embed_options={"renderer": "svg"})
     else:
         alt.renderers.enable("svg")
     return renderer

@@ -9,7 +9,8 @@
 * the counted defects of the window in a multi-select, ranked by the days above the target that
   removing each one alone would save (:func:`odr_analysis.removal.removal_ranking`);
 * a headline, e.g. "2.55% today, under 1% on 14 March; removing these 2 feedbacks: 2.28% today",
-  and the projection chart (:func:`odr_analysis.charts.projection_chart`), replaced in place.
+  and the projection chart (:func:`live_chart`: the reported rate, then the expected rate with
+  its band and the chance at or over the target; tooltips on every day), updated in place.
 
 The numbers come from :meth:`WhatIfPanel.state` (a pure function of the widget values, also
 what tests check): today's rate is the daily counter's (:func:`odr_analysis.daily.daily_path`
@@ -21,8 +22,12 @@ outlook, :func:`odr_analysis.outlook.under_target`); the sentence is
 
 Speed: :func:`odr_analysis.parts.prepare` runs once per account (the one pass over its
 orders); each slider move then works on the small prepared frames of one channel. The chart is
-drawn to SVG in the kernel and stays small (a large output captured by a widget stalls headless
-runs, jupyter/nbclient#312).
+an :class:`altair.JupyterChart` (anywidget; its JavaScript bundled by vl-convert, so it works
+offline) drawn by the browser: a move sends only the chart's new rows and title, which the
+browser swaps into the drawn chart (:meth:`WhatIfPanel._draw_live`), right before the new
+headline. ``live=False`` (or ``ODR_PANEL_LIVE=0``) keeps the old path, an SVG drawn in the
+kernel by vl-convert on every move (about 0.2 s) inside an Output widget, for comparison
+(``benchmarks/bench_panel_browser.py``) and where widgets cannot run JavaScript modules.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +47,7 @@ import polars as pl
 import vl_convert
 
 from odr_analysis import words
-from odr_analysis.charts import projection_chart
+from odr_analysis.charts import DATE_FORMAT, PALETTE, projection_chart
 from odr_analysis.daily import daily_path
 from odr_analysis.engine import odr
 from odr_analysis.estimates import matured_defect_rate, recent_daily_orders
@@ -57,7 +63,19 @@ __all__ = ["PanelState", "WhatIfPanel"]
 PANEL_CLASS: Final = "odr-whatif-panel"
 HEADLINE_CLASS: Final = "odr-whatif-headline"
 CHART_CLASS: Final = "odr-whatif-chart"
+DETAILS_CLASS: Final = "odr-whatif-details"
 _HISTORY_DAYS: Final = 120
+#: The named dataset of the live chart (every row drawn) and its title parameter: a slider
+#: move replaces the dataset's rows and the title in the browser, nothing else.
+CHART_DATA: Final = "odr_panel_rows"
+CHART_TITLE: Final = "odr_panel_title"
+#: The layer of invisible points that carry the tooltips (its marks: ``odr_panel_points_marks``).
+POINTS_LAYER: Final = "odr_panel_points"
+_REPORTED: Final = "Reported"
+_EXPECTED: Final = "Expected (band: likely range)"
+#: ``ODR_PANEL_LIVE=0`` in the environment: the old path (an SVG drawn in the kernel on every
+#: move) by default, for before/after measurements (``benchmarks/bench_panel_browser.py``).
+LIVE_ENV: Final = "ODR_PANEL_LIVE"
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,6 +182,129 @@ def _svg(chart: alt.TopLevelMixin) -> str:
     return str(vl_convert.vegalite_to_svg(chart.to_dict(validate=False), vl_version=version))
 
 
+_DAY = "%Y-%m-%dT00:00:00"  # as altair writes dates: local midnight in the browser
+_ROW_COLUMNS: Final = (
+    "as_of",
+    "series",
+    "rate",
+    "low",
+    "high",
+    "chance",
+    "orders",
+    "defective",
+    "first_under",
+)
+
+
+def _history_rows(history: pl.DataFrame) -> list[dict[str, Any]]:
+    """The live chart's rows of the reported rate (the group's recent report dates)."""
+    return history.select(
+        as_of=pl.col("as_of").dt.strftime(_DAY),
+        series=pl.lit(_REPORTED),
+        rate=pl.col("odr"),
+        low=pl.lit(None, pl.Float64),
+        high=pl.lit(None, pl.Float64),
+        chance=pl.lit(None, pl.Float64),
+        orders=pl.col("order_count").cast(pl.Float64),
+        defective=pl.col("defective_orders").cast(pl.Float64),
+        first_under=pl.lit(value=False),
+    ).to_dicts()
+
+
+def _projection_rows(daily: pl.DataFrame, first_under: dt.date | None) -> list[dict[str, Any]]:
+    """The live chart's rows of the projection drawn (expected rate, band, chance)."""
+    return daily.select(
+        as_of=pl.col("as_of").dt.strftime(_DAY),
+        series=pl.lit(_EXPECTED),
+        rate=pl.col("expected_rate"),
+        low=pl.col("low"),
+        high=pl.col("high"),
+        chance=pl.col("prob_at_or_above_target"),
+        orders=pl.col("order_count").cast(pl.Float64),
+        defective=pl.col("expected_defective"),
+        first_under=(pl.col("as_of") == first_under) if first_under else pl.lit(value=False),
+    ).to_dicts()
+
+
+def live_chart(rows: Sequence[Mapping[str, Any]], *, title: str, target: float) -> alt.VConcatChart:
+    """The panel's live chart: every mark reads the named dataset :data:`CHART_DATA`.
+
+    The rows (:func:`_history_rows` and :func:`_projection_rows`) are in the spec's
+    ``datasets`` for the first drawing only; a slider move then replaces the dataset's rows
+    and the title parameter :data:`CHART_TITLE` in the browser (the spec never changes).
+    Hovering a day shows its date, rate, counts and band (and the chance at or over target).
+    """
+    data = alt.Data(name=CHART_DATA)
+    title_param = alt.param(name=CHART_TITLE, value=title)
+    x = alt.X("as_of:T", title="Report date", axis=alt.Axis(format=DATE_FORMAT, labelOverlap=True))
+    rate_axis = alt.Axis(format=".2%")
+    y = alt.Y("rate:Q", title="Order Defect Rate", axis=rate_axis)
+    dash = alt.StrokeDash(
+        "series:N",
+        title="Rate",
+        scale=alt.Scale(domain=[_REPORTED, _EXPECTED], range=[[1, 0], [5, 3]]),
+        legend=alt.Legend(orient="top", symbolType="stroke"),
+    )
+    base = alt.Chart(data).encode(x=x)
+    reported = base.transform_filter(alt.datum.series == _REPORTED)
+    expected = base.transform_filter(alt.datum.series == _EXPECTED)
+    blue, green, red = PALETTE["blue"], PALETTE["green"], PALETTE["vermillion"]
+    tooltip = [
+        alt.Tooltip("as_of:T", title="Report date", format=DATE_FORMAT),
+        alt.Tooltip("series:N", title="Rate"),
+        alt.Tooltip("rate:Q", title="ODR", format=".2%"),
+        alt.Tooltip("low:Q", title="Likely from", format=".2%"),
+        alt.Tooltip("high:Q", title="Likely to", format=".2%"),
+        alt.Tooltip("orders:Q", title="Orders in the window", format=",.0f"),
+        alt.Tooltip("defective:Q", title="Defective orders", format=",.1f"),
+        alt.Tooltip("chance:Q", title="Chance at or over target", format=".0%"),
+    ]
+    target_data = alt.InlineData(
+        values=[{"target": target, "label": f"Target {words.target_text(target)}"}]
+    )
+    target_base = alt.Chart(target_data).encode(y=alt.Y("target:Q"))
+    main = alt.layer(
+        expected.mark_area(opacity=0.2, color=blue).encode(
+            y=alt.Y("low:Q", title="Order Defect Rate", axis=rate_axis), y2="high:Q"
+        ),
+        reported.mark_line(interpolate="step-after", strokeWidth=2, color=blue).encode(
+            y=y, strokeDash=dash
+        ),
+        expected.mark_line(strokeWidth=2, color=blue).encode(y=y, strokeDash=dash),
+        base.transform_filter(alt.datum.first_under)
+        .mark_rule(color=green, strokeWidth=1.5)
+        .encode(),
+        target_base.mark_rule(color=red, strokeDash=[6, 4], strokeWidth=1.5),
+        target_base.mark_text(
+            align="right", baseline="bottom", dx=-2, dy=-3, color=red, fontSize=11
+        ).encode(x=alt.value(640), text="label:N"),
+        base.mark_point(shape="circle", size=80, opacity=0, filled=True, aria=False)
+        .encode(y=y, tooltip=tooltip)
+        .properties(name=POINTS_LAYER),
+    ).properties(width=640, height=260)
+    chance = (
+        expected.mark_area(opacity=0.5, color=red, interpolate="step-after")
+        .encode(
+            y=alt.Y(
+                "chance:Q",
+                title="Chance ≥ target",
+                axis=alt.Axis(format=".0%", tickCount=2),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            tooltip=tooltip,
+        )
+        .properties(width=640, height=60)
+    )
+    return (
+        alt.vconcat(main, chance)
+        .add_params(title_param)
+        .properties(
+            title=alt.TitleParams(text=alt.ExprRef(CHART_TITLE), anchor="start"),
+            datasets={CHART_DATA: list(rows)},
+        )
+    )
+
+
 class _Data:
     """The frames behind the panel (an :class:`~odr_analysis.readers.Account` or a pair)."""
 
@@ -216,6 +357,11 @@ class WhatIfPanel(widgets.VBox):
         Simulations behind the projection's band (fewer is faster; the expected rate is exact).
     chart
         Draw the chart (``False``: the numbers and the headline only, e.g. in a script).
+    live
+        The chart drawn in the browser (an :class:`altair.JupyterChart`, offline bundle) and
+        updated in place: a slider move sends only the new rows and title (see
+        :meth:`refresh`). ``False``: the old path, an SVG drawn in the kernel on every move.
+        Default: ``True`` unless the environment sets ``ODR_PANEL_LIVE=0``.
     """
 
     def __init__(
@@ -229,9 +375,10 @@ class WhatIfPanel(widgets.VBox):
         channel: str | None = None,
         n_sims: int = 500,
         chart: bool = True,
+        live: bool | None = None,
     ) -> None:
         self._data = _Data(data)
-        self.draws_chart = chart
+        self._init_chart(chart, live)
         self.rules = rules
         self.n_sims = n_sims
         self.as_of: dt.date = (
@@ -293,8 +440,7 @@ class WhatIfPanel(widgets.VBox):
         self.headline = widgets.HTML()
         self.headline.add_class(HEADLINE_CLASS)
         self.details = widgets.HTML()
-        self.chart = widgets.Output()
-        self.chart.add_class(CHART_CLASS)
+        self.details.add_class(DETAILS_CLASS)
         removal_help = widgets.HTML(
             "<b>Remove defects</b>: the defects counted now, best first (the days over the "
             "target that removing each one alone saves); Ctrl- or Cmd-click to pick several"
@@ -331,6 +477,25 @@ class WhatIfPanel(widgets.VBox):
         for control in (self.extra_orders, self.defect_rate, self.removals):
             control.observe(self._on_change, names="value")
         self.horizon.observe(self._on_horizon, names="value")
+
+    def _init_chart(self, chart: bool, live: bool | None) -> None:
+        self.draws_chart = chart
+        if live is None:
+            live = os.environ.get(LIVE_ENV, "1").strip().lower() not in {"0", "false", "no"}
+        self.live = live
+        #: The live chart (``live``): one per group shown, its spec never changes after.
+        self.chart_view: alt.JupyterChart | None = None
+        self._chart_key: tuple[str, str, str] | None = None
+        #: The rows and title last sent to the live chart (what the browser draws).
+        self.chart_rows: list[dict[str, Any]] = []
+        self.chart_title = ""
+        #: The chart's place: a live chart (``chart_view``), or an Output with the SVG
+        #: (``chart_output``, ``live=False``), or nothing (``chart=False``).
+        self.chart = widgets.Box(layout=widgets.Layout(min_height="420px" if chart else "0"))
+        self.chart.add_class(CHART_CLASS)
+        self.chart_output = widgets.Output()
+        if chart and not live:
+            self.chart.children = (self.chart_output,)
 
     # -- choosing a group ---------------------------------------------------------------------
 
@@ -592,32 +757,71 @@ class WhatIfPanel(widgets.VBox):
     def chart_for(self, state: PanelState) -> alt.TopLevelMixin:
         """The projection chart of ``state`` (history of the reported rate, then the band)."""
         group = self._group((state.account, state.marketplace, state.channel))
-        title = f"{state.account} {state.marketplace} {state.channel}: projected ODR"
-        if state.removed:
-            what = words.what_removed(state.removed).removeprefix("these ").removeprefix("this ")
-            title += f" without {what}"
-        return projection_chart(state.daily, history=group.history, title=title)
+        return projection_chart(state.daily, history=group.history, title=_title(state))
+
+    def live_chart_for(self, state: PanelState) -> alt.VConcatChart:
+        """The live chart of ``state`` (what :attr:`chart_view` shows; :func:`live_chart`)."""
+        return live_chart(self._rows(state), title=_title(state), target=state.target)
+
+    def _rows(self, state: PanelState) -> list[dict[str, Any]]:
+        group = self._group((state.account, state.marketplace, state.channel))
+        shown_under = state.first_under_after if state.removed else state.first_under
+        return _history_rows(group.history) + _projection_rows(state.daily, shown_under)
+
+    def _draw_live(self, state: PanelState) -> None:
+        """Update the live chart in place: new rows and title only (one message).
+
+        altair's JupyterChart applies ``_py_to_js_updates`` in the browser: each ``data``
+        update replaces a named dataset's rows (``view.changeset().remove(...).insert(...)``),
+        each ``signal`` update sets a parameter, then the view runs once. The spec, and so the
+        chart object, stays the same; only a new group gets a new chart.
+        """
+        key = (state.account, state.marketplace, state.channel)
+        rows = self._rows(state)
+        title = _title(state)
+        self.chart_rows, self.chart_title = rows, title
+        if self.chart_view is None or self._chart_key != key:
+            _offline()
+            old = self.chart_view
+            self.chart_view = alt.JupyterChart(
+                live_chart(rows, title=title, target=state.target),
+                embed_options={"renderer": "svg", "actions": False},
+            )
+            self._chart_key = key
+            self.chart.children = (self.chart_view,)
+            if old is not None:
+                old.close()
+            return
+        self.chart_view._py_to_js_updates = [
+            {"namespace": "signal", "name": CHART_TITLE, "scope": [], "value": title},
+            {"namespace": "data", "name": CHART_DATA, "scope": [], "value": rows},
+        ]
 
     def refresh(self) -> PanelState:
-        """Recompute, then update the headline and replace the chart; returns the state."""
+        """Recompute, then update the headline and the chart together; returns the state."""
         state = self.state()
         self.last_state = state
         self.timings["compute"] = state.seconds
-        self.headline.value = f"<h3 style='margin:0.3em 0'>{html.escape(state.headline)}</h3>"
+        headline = f"<h3 style='margin:0.3em 0'>{html.escape(state.headline)}</h3>"
         began = time.perf_counter()
-        if self.draws_chart:
-            svg = _svg(self.chart_for(state))
-            # Replace the Output's content in one step (the same as clear_output(wait=True)
-            # and a new display, without depending on which cell is running).
-            self.chart.outputs = (
-                {"output_type": "display_data", "data": {"image/svg+xml": svg}, "metadata": {}},
-            )
+        if self.draws_chart and self.live:
+            # The chart's update and the headline leave the kernel one after the other.
+            self._draw_live(state)
+            self.headline.value = headline
+        else:
+            self.headline.value = headline
+            if self.draws_chart:
+                svg = _svg(self.chart_for(state))
+                # Replace the Output's content in one step (the same as clear_output(wait=True)
+                # and a new display, without depending on which cell is running).
+                self.chart_output.outputs = (
+                    {"output_type": "display_data", "data": {"image/svg+xml": svg}, "metadata": {}},
+                )
         self.timings["chart"] = time.perf_counter() - began
         group = self._group(self.key)
         t = words.target_text(state.target)
-        drawn = (
-            f", chart drawn in {self.timings['chart'] * 1000:.0f} ms" if self.draws_chart else ""
-        )
+        how = "chart data sent" if self.live else "chart drawn"
+        drawn = f", {how} in {self.timings['chart'] * 1000:.0f} ms" if self.draws_chart else ""
         self.details.value = (
             "<small>"
             f"Report date {state.as_of}; window {group.today['window_start']} to "
@@ -629,6 +833,28 @@ class WhatIfPanel(widgets.VBox):
             f"(matured rate: {words.pct(group.matured_rate)}, "
             f"{html.escape(group.matured_source)}), "
             f"plus {state.extra_orders} clean a day. Target: under {t}. "
+            f"{_removed_text(state.removed)}"
             f"Computed in {state.seconds * 1000:.0f} ms{drawn}.</small>"
         )
         return state
+
+
+def _title(state: PanelState) -> str:
+    title = f"{state.account} {state.marketplace} {state.channel}: projected ODR"
+    if state.removed:
+        what = words.what_removed(state.removed).removeprefix("these ").removeprefix("this ")
+        title += f" without {what}"
+    return title
+
+
+def _removed_text(removed: Sequence[tuple[str, str]]) -> str:
+    """Which defects the projection leaves out (the details line), or nothing."""
+    if not removed:
+        return ""
+    listed = ", ".join(f"{order_id} ({kind.replace('_', ' ')})" for order_id, kind in removed)
+    return f"Without: {html.escape(listed)}. "
+
+
+def _offline() -> None:
+    """JupyterChart with its JavaScript bundled (vl-convert): no CDN needed (done once)."""
+    alt.JupyterChart.enable_offline()

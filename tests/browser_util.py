@@ -197,3 +197,104 @@ def jupyter_env(base: Path) -> dict[str, str]:
         "JUPYTER_PLATFORM_DIRS": "1",
         "PYTHONUNBUFFERED": "1",
     }
+
+
+# --- helpers of test_browser_charts.py (the JupyterLab command) --------------------------------
+
+
+def jupyterlab_command(root: Path, base: Path, port: int) -> list[str]:
+    """The command of a throw-away JupyterLab on ``root``: no token, no news, no update check.
+
+    ``base`` receives its settings (no "get notified about news?" toast) and workspaces.
+    ``window.jupyterapp`` is exposed, so a test can wait for the kernel.
+    """
+    import json
+    import sys
+
+    settings = base / "lab-settings"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "overrides.json").write_text(
+        json.dumps(
+            {
+                "@jupyterlab/apputils-extension:notification": {
+                    "fetchNews": "false",
+                    "checkForUpdates": False,
+                }
+            }
+        )
+    )
+    return [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        "--ServerApp.token=",
+        "--ServerApp.password=",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabApp.app_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={base / 'workspaces'}",
+    ]
+
+
+# --- offline checks and the live chart (appended for the what-if panel) -----------------------
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+
+
+def block_outside_requests(page: Any) -> list[str]:
+    """Abort every request that would leave the machine; returns the list of their URLs.
+
+    Local servers (127.0.0.1, localhost) and ``data:``/``blob:`` URLs pass. Assert that the
+    list is empty at the end of a test: the page must work offline.
+    """
+    from urllib.parse import urlsplit
+
+    outside: list[str] = []
+
+    def handle(route: Any) -> None:
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in {"http", "https", "ws", "wss"} and parts.hostname not in LOCAL_HOSTS:
+            outside.append(url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/*", handle)
+    return outside
+
+
+#: JavaScript: a string that changes whenever the panel's chart draws other data (the SVG
+#: paths of its lines and areas, as vega-embed's SVG renderer draws them, and its title).
+CHART_SIGNATURE_JS = """(selector) => {
+    const root = document.querySelector(selector);
+    if (!root) return '';
+    const paths = root.querySelectorAll('.mark-line path, .mark-area path, .role-title-text');
+    return Array.from(paths, p => p.getAttribute('d') || p.textContent).join('|');
+}"""
+
+
+def offline_voila_template(base: Path) -> tuple[dict[str, str], list[str]]:
+    """Voila's ``lab`` template without its two font-awesome links to cdn.jsdelivr.net.
+
+    Voila 0.5's ``lab/index.html.j2`` links the icon font's stylesheets from a CDN (icons
+    only; nothing of the panel needs them). This writes a copy without those links as the
+    template ``odr-offline`` under ``base`` and returns the environment (``JUPYTER_PATH``) and
+    the Voila arguments that select it, so that a page asks nothing from outside the machine.
+    """
+    import sys
+
+    source = Path(sys.prefix) / "share" / "jupyter" / "voila" / "templates" / "lab"
+    folder = base / "voila" / "templates" / "odr-offline"
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = (source / "index.html.j2").read_text().splitlines(keepends=True)
+    kept = [line for line in lines if "cdn.jsdelivr.net" not in line]
+    (folder / "index.html.j2").write_text("".join(kept))
+    (folder / "conf.json").write_text('{"base_template": "lab"}\n')
+    return {"JUPYTER_PATH": str(base)}, ["--template=odr-offline"]

@@ -19,10 +19,13 @@ from typing import Any
 import browser_util
 import pytest
 from browser_util import (
+    CHART_SIGNATURE_JS,
+    block_outside_requests,
     browser_page,
     copy_project_files,
     free_port,
     jupyter_env,
+    offline_voila_template,
     require_browser,
     screenshot,
     serve,
@@ -31,6 +34,7 @@ from browser_util import (
 NOTEBOOK = "02-what-if-simulator.ipynb"
 HEADLINE = ".odr-whatif-headline"
 CHART = ".odr-whatif-chart"
+POINTS = "odr_panel_points"  # the name of the chart's layer of (invisible) hover points
 TIMEOUT_MS = 180_000  # a busy 2-core CI box: starting a kernel and running the notebook
 
 
@@ -40,17 +44,22 @@ def project_copy(tmp_path: Path) -> Path:
     return copy_project_files(tmp_path / "work")
 
 
-def chart_image(page: Any) -> str:
-    """The chart's picture as the page shows it (JupyterLab and Voila draw SVG as an image)."""
-    return page.locator(f"{CHART} img").first.get_attribute("src") or ""
+def chart_signature(page: Any) -> str:
+    """What the chart draws (its lines, band and title), as the page shows it."""
+    return str(page.evaluate(CHART_SIGNATURE_JS, CHART))
+
+
+def wait_for_live_chart(page: Any) -> None:
+    """The panel's live chart (altair JupyterChart, vega-embed's SVG renderer) is drawn."""
+    page.locator(f"{CHART} .vega-embed svg .mark-line path").first.wait_for()
 
 
 def move_extra_orders_slider(page: Any) -> tuple[str, str]:
     """Press End on the extra-orders slider; wait until the headline and the chart change."""
     headline = page.locator(HEADLINE).first
-    before_text, before_chart = headline.inner_text(), chart_image(page)
+    before_text, before_chart = headline.inner_text(), chart_signature(page)
     assert before_text.startswith("2.55% today, under 1% on "), before_text
-    assert before_chart.startswith("data:image/svg+xml"), before_chart[:80]
+    assert "summit-outdoor Amazon.com MFN: projected ODR" in before_chart, before_chart[-200:]
     slider = page.locator(".widget-slider").filter(has_text="Extra clean orders a day").first
     handle = slider.locator(".noUi-handle").first
     handle.focus()
@@ -61,14 +70,43 @@ def move_extra_orders_slider(page: Any) -> tuple[str, str]:
         timeout=TIMEOUT_MS,
     )
     page.wait_for_function(
-        "([selector, old]) => document.querySelector(selector + ' img')?.src !== old",
+        f"([selector, old]) => ({CHART_SIGNATURE_JS})(selector) !== old",
         arg=[CHART, before_chart],
         timeout=TIMEOUT_MS,
     )
     after_text = headline.inner_text()
     assert after_text.startswith("2.55% today, under 1% on "), after_text
     assert slider.locator(".widget-readout").inner_text().strip() != "0"
+    assert page.locator(f"{CHART} .vega-embed").count() == 1, "updated in place, not redrawn"
     return before_text, after_text
+
+
+def hover_last_day(page: Any) -> str:
+    """Hover the chart's last projected day; return the tooltip's text."""
+    points = page.locator(f"{CHART} g.mark-symbol[class*='{POINTS}'] path")
+    # the last point is drawn on top of its neighbours: the pointer reaches it
+    points.last.hover(force=True)
+    tooltip = page.locator("#vg-tooltip-element.visible")
+    tooltip.wait_for()
+    return str(tooltip.inner_text())
+
+
+def check_tooltip(text: str) -> None:
+    state = expected_state()
+    last = state.daily.row(-1, named=True)
+    assert "Report date" in text and f"{last['as_of']:%d %b %Y}" in text, text
+    assert f"{last['expected_rate']:.2%}" in text, text
+    assert "Likely from" in text and "Orders in the window" in text, text
+
+
+def expected_state() -> Any:
+    """The panel's numbers on the sample, computed here (no chart)."""
+    from odr_analysis.notebook import load
+    from odr_analysis.panel import WhatIfPanel
+
+    state = WhatIfPanel(load(browser_util.ROOT / "data" / "sample", quiet=True), chart=False)
+    assert state.last_state is not None
+    return state.last_state
 
 
 def show_panel(page: Any) -> None:
@@ -119,6 +157,7 @@ def test_panel_in_jupyterlab(project_copy: Path, tmp_path: Path) -> None:
         browser_page() as page,
     ):
         page.set_default_timeout(TIMEOUT_MS)
+        outside = block_outside_requests(page)
         page.goto(f"{url}/lab/tree/{NOTEBOOK}?reset", wait_until="domcontentloaded")
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
         page.wait_for_function(
@@ -127,8 +166,9 @@ def test_panel_in_jupyterlab(project_copy: Path, tmp_path: Path) -> None:
         )
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-        page.locator(f"{CHART} .jp-RenderedSVG img").first.wait_for()
+        wait_for_live_chart(page)
         show_panel(page)
+        check_tooltip(hover_last_day(page))
         screenshot(page, tmp_path, "jupyterlab-panel.png")
         before, after = move_extra_orders_slider(page)
         show_panel(page)
@@ -139,6 +179,7 @@ def test_panel_in_jupyterlab(project_copy: Path, tmp_path: Path) -> None:
         )
         assert errors.count() == 0, errors.all_inner_texts()
         assert page.errors == [], page.errors
+        assert outside == [], f"{len(outside)} requests left the machine: {outside}"
         page.evaluate("window.jupyterapp.serviceManager.sessions.shutdownAll()")
 
 
@@ -152,20 +193,24 @@ def test_panel_in_voila(project_copy: Path, tmp_path: Path) -> None:
         f"--port={port}",
         "--Voila.ip=127.0.0.1",
     ]
+    # Voila's lab template links an icon font from a CDN: the same template without it.
+    template_env, template_args = offline_voila_template(tmp_path / "voila-template")
     with (
         serve(
-            command,
+            [*command, *template_args],
             ready_url=f"{url}/",
             cwd=project_copy,
             log=tmp_path / "voila.log",
-            env=jupyter_env(tmp_path / "jupyter"),
+            env={**jupyter_env(tmp_path / "jupyter"), **template_env},
         ),
         browser_page() as page,
     ):
         page.set_default_timeout(TIMEOUT_MS)
+        outside = block_outside_requests(page)
         page.goto(f"{url}/", wait_until="domcontentloaded")
-        page.locator(f"{CHART} img").first.wait_for()
+        wait_for_live_chart(page)
         show_panel(page)
+        check_tooltip(hover_last_day(page))
         screenshot(page, tmp_path, "voila-panel.png")
         assert page.locator(".jp-InputArea").filter(has_text="WhatIfPanel").count() == 0, (
             "Voila shows no code"
@@ -175,6 +220,7 @@ def test_panel_in_voila(project_copy: Path, tmp_path: Path) -> None:
         screenshot(page, tmp_path, "voila-panel-after-slider.png")
         assert after != before
         assert page.errors == [], page.errors
+        assert outside == [], f"{len(outside)} requests left the machine: {outside}"
 
 
 def test_a_missing_browser_skips_with_how_to_install_it_but_fails_in_ci(

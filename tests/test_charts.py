@@ -745,3 +745,66 @@ def test_charts_do_not_modify_their_frames(daily, unusual):
     charts.odr_over_time(daily)
     charts.p_chart(unusual)
     assert daily.equals(before[0]) and unusual.equals(before[1])
+
+
+# --- interactive views: zoom on the time axis, tooltips of the history charts -----------------
+
+
+def _params(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for d in _walk(spec) for p in d.get("params", []) if isinstance(p, dict)]
+
+
+@pytest.mark.parametrize("name", ["odr_over_time", "composition", "p_chart"])
+def test_zoom_binds_an_interval_selection_to_the_time_axis(daily, matured, unusual, name):
+    build = {
+        "odr_over_time": lambda **kw: charts.odr_over_time(daily, matured=matured, **kw),
+        "composition": lambda **kw: charts.composition_over_time(daily, **kw),
+        "p_chart": lambda **kw: charts.p_chart(unusual, **kw),
+    }[name]
+    plain, zoomed = build(), build(zoom=True)
+    assert _params(plain.to_dict()) == [], "off by default: the reports' charts are unchanged"
+    (param,) = _params(zoomed.to_dict())
+    assert param["bind"] == "scales"
+    assert param["select"] == {"type": "interval", "encodings": ["x"]}
+    # vl-convert (the svg renderer, the reports' PDF) still draws it (marks clipped to the
+    # plot, for panning), over the same dates as without.
+    text = svg(zoomed)
+    assert text.lstrip().startswith("<svg") and title_text(zoomed.to_dict()) in text
+    words = re.compile(r"<text[^>]*>([^<]*)</text>")  # titles, axis labels: the same range
+    assert words.findall(text) == words.findall(svg(plain))
+
+
+def test_history_tooltips_carry_the_dates_the_window_the_counts_and_the_rate(daily, matured):
+    wanted = {
+        "as_of": "Report date",
+        "window_start": "Window from (order date)",
+        "window_end": "Window to (order date)",
+        "order_count": "Orders in window",
+        "defective_orders": "Defective orders",
+        "odr": "ODR",
+    }
+    for chart in (
+        charts.odr_over_time(daily, matured=matured),
+        charts.composition_over_time(daily),
+    ):
+        tips = {
+            tip["field"]: tip
+            for channel, tip in encodings(chart.to_dict())
+            if channel == "tooltip" and tip.get("field") in wanted
+        }
+        assert {field: tip["title"] for field, tip in tips.items()} == wanted
+        for field in ("as_of", "window_start", "window_end"):
+            assert tips[field]["format"] == DATE_FORMAT and tips[field]["type"] == "temporal"
+        assert tips["odr"]["format"] == ".2%"
+        assert tips["order_count"]["format"] == tips["defective_orders"]["format"] == ","
+
+
+def test_composition_tooltips_without_the_window_columns(daily):
+    """A frame without the window's dates and rate still draws (those tooltips left out)."""
+    chart = charts.composition_over_time(daily.drop("window_start", "window_end", "odr"))
+    fields = {
+        tip.get("field") for channel, tip in encodings(chart.to_dict()) if channel == "tooltip"
+    }
+    assert {"as_of", "order_count", "defective_orders"} <= fields
+    assert not fields & {"window_start", "window_end", "odr"}
+    assert svg(chart).lstrip().startswith("<svg")

@@ -16,6 +16,8 @@ import pytest
 from conftest import NOTEBOOKS_DIR, inject_parameters, notebook_paths, notebook_problems
 from nbclient.exceptions import CellExecutionError
 
+from odr_analysis import notebook
+
 Runner = Callable[..., nbformat.NotebookNode]
 
 
@@ -136,3 +138,49 @@ def test_inject_parameters_needs_one_parameters_cell() -> None:
     nb.cells[1].metadata["tags"] = []
     with pytest.raises(ValueError, match="exactly one cell tagged 'parameters', found 0"):
         inject_parameters(nb, {"SEED": 1})
+
+
+# --- the charts' renderer in a headless run ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, "svg"),  # nbclient, papermill, nbconvert --execute, plain python
+        ({"JPY_SESSION_NAME": "/work/notebooks/01-explore-trends.ipynb"}, "jupyter"),
+        ({"SERVER_SOFTWARE": "voila/0.5.13"}, "jupyter"),
+        ({"VOILA_BASE_URL": "/"}, "jupyter"),  # a pre-heated Voila kernel
+        ({"JPY_SESSION_NAME": "x.ipynb", "ODR_STATIC_CHARTS": "1"}, "svg"),
+        ({"JPY_SESSION_NAME": "x.ipynb", "ODR_STATIC_CHARTS": "true"}, "svg"),
+        ({"ODR_STATIC_CHARTS": "0"}, "jupyter"),
+    ],
+)
+def test_choose_renderer(environ: dict[str, str], expected: str) -> None:
+    assert notebook.choose_renderer(environ) == expected
+
+
+def test_choose_renderer_refuses_an_unclear_setting() -> None:
+    with pytest.raises(ValueError, match="ODR_STATIC_CHARTS must be 1"):
+        notebook.choose_renderer({"ODR_STATIC_CHARTS": "sometimes"})
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("static", [None, "1"])
+def test_a_headless_run_draws_static_charts(
+    tmp_path: Path, run_notebook: Runner, monkeypatch: pytest.MonkeyPatch, static: str | None
+) -> None:
+    """Executed by the runner (like nbclient, papermill), setup() picks SVG, env var or not."""
+    for name in ("JPY_SESSION_NAME", "SERVER_SOFTWARE", "VOILA_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    if static is None:
+        monkeypatch.delenv(notebook.STATIC_ENV, raising=False)
+    else:
+        monkeypatch.setenv(notebook.STATIC_ENV, static)
+    path = _write_notebook(
+        tmp_path,
+        "from odr_analysis import notebook\nprint(notebook.setup())",
+        "import altair as alt\nalt.Chart().mark_point()",
+    )
+    nb = run_notebook(path)
+    assert nb.cells[0].outputs[0]["text"] == "svg\n"
+    assert "image/svg+xml" in nb.cells[1].outputs[0]["data"]

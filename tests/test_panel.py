@@ -10,6 +10,7 @@ import datetime as dt
 import html
 from typing import Any
 
+import altair as alt
 import polars as pl
 import pytest
 from conftest import ROOT
@@ -18,7 +19,7 @@ import odr_analysis.panel as panel_module
 from odr_analysis.engine import odr
 from odr_analysis.estimates import matured_defect_rate, recent_daily_orders
 from odr_analysis.notebook import load
-from odr_analysis.panel import PanelState, WhatIfPanel
+from odr_analysis.panel import CHART_DATA, CHART_TITLE, PanelState, WhatIfPanel
 from odr_analysis.parts import prepare
 from odr_analysis.projection import Assumptions, Projection, project
 from odr_analysis.readers import Account
@@ -103,8 +104,29 @@ def first_day(daily: pl.DataFrame, condition: pl.Expr) -> dt.date | None:
 
 
 def svg_of(panel: WhatIfPanel) -> str:
-    assert len(panel.chart.outputs) == 1
-    return panel.chart.outputs[0]["data"]["image/svg+xml"]
+    assert panel.chart.children == (panel.chart_output,)
+    assert len(panel.chart_output.outputs) == 1
+    return panel.chart_output.outputs[0]["data"]["image/svg+xml"]
+
+
+def sent(panel: WhatIfPanel) -> tuple[str, list[dict[str, Any]]]:
+    """The title and rows of the last in-place update of the live chart."""
+    assert panel.chart_view is not None
+    updates = {u["namespace"]: u for u in panel.chart_view._py_to_js_updates}
+    assert set(updates) == {"signal", "data"}
+    assert updates["signal"]["name"] == CHART_TITLE and updates["data"]["name"] == CHART_DATA
+    assert updates["signal"]["scope"] == updates["data"]["scope"] == []
+    return updates["signal"]["value"], updates["data"]["value"]
+
+
+def expected_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if r["series"].startswith("Expected")]
+
+
+def marked_day(rows: list[dict[str, Any]]) -> dt.date | None:
+    days = [r["as_of"] for r in rows if r["first_under"]]
+    assert len(days) <= 1
+    return dt.date.fromisoformat(days[0][:10]) if days else None
 
 
 # --- opening ----------------------------------------------------------------------------------
@@ -326,8 +348,61 @@ def test_choosing_another_account(panel: WhatIfPanel, sample: Account) -> None:
     assert panel.last_state.headline.startswith("0.00% today, under 1%, and expected")
 
 
-def test_chart_is_a_small_svg_replaced_in_place(drawing_panel: WhatIfPanel) -> None:
+def test_chart_is_live_and_only_its_data_changes(drawing_panel: WhatIfPanel) -> None:
     panel = drawing_panel
+    view = panel.chart_view
+    assert isinstance(view, alt.JupyterChart) and panel.chart.children == (view,)
+    assert view._is_offline, "the JavaScript is bundled: no CDN"
+    spec, chart = view.spec, view.chart
+    title = next(p["value"] for p in spec["params"] if p["name"] == CHART_TITLE)
+    assert title == "summit-outdoor Amazon.com MFN: projected ODR"
+    first_rows = spec["datasets"][CHART_DATA]
+    assert panel.chart_rows == first_rows and panel.chart_output.outputs == ()
+    before = panel.last_state
+    assert before is not None
+    panel.extra_orders.value = panel.extra_orders.max
+    state = panel.last_state
+    assert state is not None
+    # the same chart (the same spec object, nothing re-sent); new rows and title only
+    assert panel.chart_view is view and view.spec is spec and view.chart is chart
+    title, rows = sent(panel)
+    assert title == "summit-outdoor Amazon.com MFN: projected ODR"
+    assert rows == panel.chart_rows and rows != first_rows
+    # the headline and the chart agree: the drawn projection is the state's
+    projected = expected_rows(rows)
+    assert [r["rate"] for r in projected] == state.daily["expected_rate"].to_list()
+    assert [r["high"] for r in projected] == state.daily["high"].to_list()
+    assert [r["chance"] for r in projected] == state.daily["prob_at_or_above_target"].to_list()
+    assert marked_day(rows) == state.first_under is not None
+    assert state.first_under is not None
+    assert f"under 1% on {state.first_under.day} {state.first_under:%B}" in state.headline
+    assert html.escape(state.headline) in panel.headline.value
+    reported = [r for r in rows if r["series"] == "Reported"]
+    assert reported[-1]["rate"] == state.rate_today and len(reported) == 121
+    # removals: the title says so, the marked day is the one without them
+    panel.removals.value = tuple(v for _, v in panel.removals.options[:2])
+    state = panel.last_state
+    assert state is not None and view.spec is spec
+    title, rows = sent(panel)
+    assert title.endswith("without 2 feedbacks")
+    assert marked_day(rows) == state.first_under_after
+    assert ", chart data sent in " in panel.details.value
+
+
+def test_another_channel_gets_its_own_live_chart(drawing_panel: WhatIfPanel) -> None:
+    panel = drawing_panel
+    view = panel.chart_view
+    panel.channel_picker.value = "AFN"
+    assert panel.chart_view is not None and panel.chart_view is not view
+    assert panel.chart.children == (panel.chart_view,)
+    spec = panel.chart_view.spec
+    assert spec["params"][0]["value"].startswith("summit-outdoor Amazon.com AFN")
+
+
+def test_the_svg_path_is_kept(sample: Account, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ODR_PANEL_LIVE", "0")
+    panel = WhatIfPanel(sample)
+    assert panel.live is False and panel.chart_view is None
     first = svg_of(panel)
     assert first.startswith("<svg") and "summit-outdoor Amazon.com MFN" in first
     assert len(first) < 100_000, "widget-captured outputs must stay small (nbclient#312)"
@@ -341,9 +416,18 @@ def test_chart_is_a_small_svg_replaced_in_place(drawing_panel: WhatIfPanel) -> N
     assert ", chart drawn in " in panel.details.value
 
 
+def test_the_live_chart_of_a_state_is_an_altair_chart(panel: WhatIfPanel) -> None:
+    state = panel.state()
+    chart = panel.live_chart_for(state)
+    spec = chart.to_dict()  # validates against the Vega-Lite schema
+    assert len(expected_rows(spec["datasets"][CHART_DATA])) == 90
+    assert isinstance(panel.chart_for(state), alt.TopLevelMixin)
+
+
 def test_without_chart_nothing_is_drawn(panel: WhatIfPanel) -> None:
     panel.extra_orders.value = 3
-    assert panel.chart.outputs == ()
+    assert panel.chart.children == () and panel.chart_view is None
+    assert panel.chart_output.outputs == ()
     assert panel.last_state is not None and panel.last_state.extra_orders == 3
 
 

@@ -1,0 +1,195 @@
+"""The notebooks' live charts in a real browser: JupyterLab and Voila, Playwright + chromium.
+
+Each test serves a throw-away copy of ``notebooks/`` and ``data/sample/`` on a free local port,
+runs ``01-explore-trends.ipynb`` (``notebook.setup()`` picks altair's ``JupyterChart``, offline,
+because a Jupyter server started the kernel), and on the ODR history chart:
+
+* hovers a day: the tooltip shows the report date, the window, the counts and the rate;
+* turns the mouse wheel over it: the time axis zooms (its labels and range change), the rate
+  axis does not;
+* and checks that the page asked nothing of the outside world: every request to a host other
+  than 127.0.0.1 / localhost is aborted and listed, and the list must stay empty.
+
+Screenshots go to the test's folder and to ``tests/output/`` (not committed). Without
+``/usr/bin/chromium`` these tests skip and say how to install it; with ``CI=true`` they fail.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_util import (
+    block_outside_requests,
+    browser_page,
+    copy_project_files,
+    free_port,
+    jupyter_env,
+    jupyterlab_command,
+    offline_voila_template,
+    require_browser,
+    screenshot,
+    serve,
+)
+
+NOTEBOOK = "01-explore-trends.ipynb"
+TIMEOUT_MS = 180_000  # a busy 2-core CI box: starting a kernel and running the notebook
+DAY = r"\d{2} [A-Z][a-z]{2} \d{4}"  # 23 Feb 2026 (words.CHART_DATE)
+LONG_DAY = r"\d{2} [A-Z][a-z]+ \d{4}"  # 23 February 2026 (Vega's description of an axis)
+TOOLTIP = "#vg-tooltip-element.visible"
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    require_browser()
+    return copy_project_files(tmp_path / "work")
+
+
+def axis_label(chart: Any, axis: str) -> str:
+    """Vega's accessible description of an axis: its title and the range of its scale."""
+    return str(
+        chart.locator(
+            f"g[aria-roledescription='axis'][aria-label^='{axis}-axis']"
+        ).first.get_attribute("aria-label")
+        or ""
+    )
+
+
+def check_history_chart(page: Any, chart: Any, folder: Path, prefix: str) -> None:
+    """Hover a day of the ODR history chart, then zoom its time axis with the mouse wheel."""
+    chart.scroll_into_view_if_needed()
+    title = chart.locator("svg.marks g.role-title").first.text_content() or ""
+    assert title.startswith("Order Defect Rate by report date"), title
+
+    # The hover points: the symbol layer with a point per channel and report date.
+    layers = chart.locator("g.mark-symbol")
+    points = max((layers.nth(i).locator("path") for i in range(layers.count())), key=len_of)
+    count = points.count()
+    assert count > 300, f"expected a point per report date, found {count}"
+    for index in (count // 3, count // 2, 2 * count // 3, count // 4):
+        points.nth(index).scroll_into_view_if_needed()
+        box = points.nth(index).bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        try:
+            page.locator(TOOLTIP).wait_for(timeout=5_000)
+            break
+        except Exception:  # another layer (the target's rule) over this point: the next one
+            continue
+    tooltip = page.locator(TOOLTIP).inner_text()
+    screenshot(page, folder, f"{prefix}-tooltip.png")
+    for words in ("Report date", "Window from (order date)", "Window to (order date)"):
+        assert re.search(rf"{re.escape(words)}\s+{DAY}", tooltip), tooltip
+    assert re.search(r"Orders in window\s+[\d,]+", tooltip), tooltip
+    assert re.search(r"Defective orders\s+[\d,]+", tooltip), tooltip
+    assert re.search(r"ODR\s+\d+\.\d\d%", tooltip), tooltip
+
+    # Zoom in on the time axis: the x axis's range changes, the rate axis stays.
+    x_before, y_before = axis_label(chart, "X"), axis_label(chart, "Y")
+    assert re.search(rf"values from {LONG_DAY} to {LONG_DAY}", x_before), x_before
+    plot = chart.locator("g.mark-line path").first.bounding_box()
+    page.mouse.move(plot["x"] + plot["width"] / 2, plot["y"] + plot["height"] / 2)
+    for _ in range(3):
+        page.mouse.wheel(0, -200)
+        page.wait_for_timeout(150)
+    page.wait_for_function(
+        "([el, old]) => el.querySelector(\"g[aria-roledescription='axis'][aria-label^='X-axis']\")"
+        "?.getAttribute('aria-label') !== old",
+        arg=[chart.element_handle(), x_before],
+        timeout=10_000,
+    )
+    x_after = axis_label(chart, "X")
+    screenshot(page, folder, f"{prefix}-zoomed.png")
+    assert re.search(rf"values from {LONG_DAY} to {LONG_DAY}", x_after), x_after
+    assert axis_label(chart, "Y") == y_before
+
+
+def len_of(locator: Any) -> int:
+    return int(locator.count())
+
+
+def history_chart(page: Any) -> Any:
+    """The JupyterChart of the cell that draws ``charts.odr_over_time``."""
+    cell = page.locator(".jp-Cell").filter(has_text="charts.odr_over_time(").first
+    chart = cell.locator(".vega-embed").first
+    chart.locator("svg g.mark-symbol path").first.wait_for(state="attached")
+    return chart
+
+
+def test_history_chart_in_jupyterlab(project_copy: Path, tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with (
+        serve(
+            jupyterlab_command(project_copy, tmp_path, port),
+            ready_url=f"{url}/api/status",
+            cwd=project_copy,
+            log=tmp_path / "jupyterlab.log",
+            env=jupyter_env(tmp_path / "jupyter"),
+        ),
+        browser_page() as page,
+    ):
+        outside = block_outside_requests(page)
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{url}/lab/tree/{NOTEBOOK}?reset", wait_until="domcontentloaded")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+        page.wait_for_function(
+            "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session"
+            "?.kernel?.status === 'idle'"
+        )
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        # Until the notebook has run to its end (JupyterLab scrolls to the running cell).
+        page.locator(".jp-Cell").filter(has_text="charts.reconcile_history_chart(").locator(
+            ".vega-embed svg.marks"
+        ).first.wait_for(state="attached")
+        page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+            " === 'idle'"
+        )
+        check_history_chart(page, history_chart(page), tmp_path, "jupyterlab-history")
+        errors = page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        )
+        assert errors.count() == 0, errors.all_inner_texts()
+        assert page.locator(".jp-RenderedSVG").count() == 0, "no static chart in JupyterLab"
+        assert outside == [], f"requests that would leave the machine: {outside}"
+        assert page.errors == [], page.errors
+        page.evaluate("window.jupyterapp.serviceManager.sessions.shutdownAll()")
+
+
+def test_history_chart_in_voila(project_copy: Path, tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    # Voila's own template links Font Awesome's CSS on a CDN: a copy without those links.
+    template_env, template_args = offline_voila_template(tmp_path / "template")
+    command = [
+        str(Path(sys.executable).with_name("voila")),
+        NOTEBOOK,
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        *template_args,
+    ]
+    with (
+        serve(
+            command,
+            ready_url=f"{url}/",
+            cwd=project_copy,
+            log=tmp_path / "voila.log",
+            env={**jupyter_env(tmp_path / "jupyter"), **template_env},
+        ),
+        browser_page() as page,
+    ):
+        outside = block_outside_requests(page)
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{url}/", wait_until="domcontentloaded")
+        chart = page.locator(".vega-embed").filter(has_text="Order Defect Rate by report date")
+        chart.first.locator("g.mark-symbol path").first.wait_for(state="attached")
+        check_history_chart(page, chart.first, tmp_path, "voila-history")
+        code = page.locator(".jp-InputArea").filter(has_text="charts.odr_over_time(")
+        assert code.count() == 0, "Voila shows no code"
+        assert outside == [], f"requests that would leave the machine: {outside}"
+        assert page.errors == [], page.errors
