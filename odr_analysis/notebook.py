@@ -7,8 +7,10 @@ JupyterLab (also offline), in Voila, in a headless run (nbclient, papermill, ``n
 * ``"jupyter"``: altair's ``JupyterChart`` (anywidget) in offline mode, its JavaScript bundled
   by vl-convert (no CDN): interactive charts with tooltips and zoom, for a person in
   JupyterLab or Voila. vega-embed draws them as SVG in the page (Vega's ARIA labels for
-  screen readers), not on a canvas. Its charts live in the widget state, so a notebook
-  executed headless or exported to HTML without internet would show no chart.
+  screen readers), not on a canvas. The widget's chart lives in the widget state, which a
+  saved notebook does not keep: so every output also carries the chart as SVG
+  (:func:`live_with_svg`), and "Save and Export as HTML" (or PDF) from a live session shows
+  that instead, offline.
 * ``"svg"``: vl-convert draws each chart to SVG in the kernel, no JavaScript and no CDN is
   needed, and a chart is a 15-30 KB ``image/svg+xml`` output that an exported HTML file or a
   PDF keeps. That size matters too: a large output captured by an ipywidgets ``Output`` (the
@@ -43,22 +45,25 @@ import importlib.util
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 import altair as alt
 import polars as pl
+import vl_convert
 
 from odr_analysis import words
 from odr_analysis.readers import Account, detect_format, load_account, load_portfolio
 from odr_analysis.rules import OdrRules, to_date
 
 __all__ = [
+    "LIVE_RENDERER",
     "RENDERERS",
     "STATIC_ENV",
     "Frames",
     "choose_renderer",
     "default_as_of",
     "history_start",
+    "live_with_svg",
     "load",
     "resolve_as_of",
     "setup",
@@ -96,13 +101,36 @@ def choose_renderer(environ: Mapping[str, str] | None = None) -> Renderer:
     return "svg"
 
 
+LIVE_RENDERER: Final = "odr-live"
+"""The altair renderer :func:`setup` enables for ``"jupyter"``: :func:`live_with_svg`."""
+
+
+def live_with_svg(spec: dict[str, Any], **metadata: Any) -> dict[str, Any]:
+    """altair's ``jupyter`` renderer (``JupyterChart``, offline), with the chart also drawn as
+    SVG in the same output.
+
+    JupyterLab and Voila show the interactive widget (it ranks first); a notebook saved and
+    exported to HTML or PDF from a live session has no widget state, so nbconvert shows the
+    SVG instead (its widget filter skips a widget view without state): exports keep their
+    charts, offline.
+    """
+    from altair.vegalite.v6.display import jupyter_renderer
+
+    bundle = jupyter_renderer(spec, offline=True, **metadata)
+    data = dict(bundle[0] if isinstance(bundle, tuple) else bundle)
+    version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    data["image/svg+xml"] = str(vl_convert.vegalite_to_svg(spec, vl_version=version))
+    return data
+
+
 def setup(renderer: Renderer | Literal["auto"] = "auto") -> Renderer:
     """Make altair charts show offline in JupyterLab, Voila and headless runs; return the name.
 
     ``"auto"`` (default): :func:`choose_renderer`, i.e. interactive in JupyterLab and Voila,
     static SVG in headless runs and wherever ``ODR_STATIC_CHARTS=1``. ``"svg"``: static SVG
     drawn by vl-convert; ``"jupyter"``: interactive ``JupyterChart`` (anywidget, offline,
-    works in JupyterLab and Voila, not in exported HTML).
+    works in JupyterLab and Voila), with the same chart as SVG beside it for exports
+    (:func:`live_with_svg`).
     """
     if renderer == "auto":
         renderer = choose_renderer()
@@ -111,7 +139,8 @@ def setup(renderer: Renderer | Literal["auto"] = "auto") -> Renderer:
     if renderer == "jupyter":
         # vega-embed draws SVG in the page (not a canvas): readable by screen readers (Vega's
         # ARIA labels), and the axis labels are text.
-        alt.renderers.enable("jupyter", offline=True, embed_options={"renderer": "svg"})
+        alt.renderers.register(LIVE_RENDERER, live_with_svg)
+        alt.renderers.enable(LIVE_RENDERER, embed_options={"renderer": "svg"})
     else:
         alt.renderers.enable("svg")
     return renderer

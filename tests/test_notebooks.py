@@ -184,3 +184,28 @@ def test_a_headless_run_draws_static_charts(
     nb = run_notebook(path)
     assert nb.cells[0].outputs[0]["text"] == "svg\n"
     assert "image/svg+xml" in nb.cells[1].outputs[0]["data"]
+
+
+@pytest.mark.notebook
+def test_an_interactive_chart_carries_its_svg_so_an_export_keeps_it(
+    tmp_path: Path, run_notebook: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In JupyterLab the widget shows; saved and exported (no widget state), nbconvert falls
+    back to the SVG beside it: "Save and Export as HTML" from a live session keeps its charts."""
+    from nbconvert import HTMLExporter
+
+    monkeypatch.setenv(notebook.STATIC_ENV, "0")  # as in a live session
+    path = _write_notebook(
+        tmp_path,
+        "from odr_analysis import notebook\nprint(notebook.setup())",
+        "import altair as alt\nimport polars as pl\n"
+        "alt.Chart(pl.DataFrame({'day': [1, 2], 'rate': [0.5, 0.7]}), title='Rate by day')"
+        ".mark_line().encode(x='day', y='rate')",
+    )
+    nb = run_notebook(path)
+    assert nb.cells[0].outputs[0]["text"] == "jupyter\n"
+    data = nb.cells[1].outputs[0]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in data  # the live chart ranks first
+    assert "Rate by day" in data["image/svg+xml"]
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert "Rate by day" in html and "<svg" in html

@@ -396,7 +396,8 @@ def test_another_channel_gets_its_own_live_chart(drawing_panel: WhatIfPanel) -> 
     assert panel.chart_view is not None and panel.chart_view is not view
     assert panel.chart.children == (panel.chart_view,)
     spec = panel.chart_view.spec
-    assert spec["params"][0]["value"].startswith("summit-outdoor Amazon.com AFN")
+    title = next(p["value"] for p in spec["params"] if p["name"] == CHART_TITLE)
+    assert title.startswith("summit-outdoor Amazon.com AFN")
 
 
 def test_the_svg_path_is_kept(sample: Account, monkeypatch: pytest.MonkeyPatch) -> None:
