@@ -46,6 +46,7 @@ from typing import Any, Final
 
 import altair as alt
 import polars as pl
+import vl_convert
 
 from odr_analysis import words
 from odr_analysis.outlook import under_target
@@ -69,6 +70,7 @@ __all__ = [
     "portfolio_chart",
     "projection_chart",
     "reconcile_history_chart",
+    "to_svg",
     "waterfall_chart",
 ]
 
@@ -1473,16 +1475,14 @@ def health_metric_chart(
     if targets.height:
         goal = float(targets.sort("snapshot")["target"][-1])
         condition = str(targets.sort("snapshot")["target_condition"][-1] or "")
-        shown = words.target_text(goal) if is_rate else words.number(goal)
-        wanted = {"LESS_THAN": "under", "GREATER_THAN": "over", "EQUALS": "exactly"}.get(
-            condition, "against"
-        )
         layers.append(
             alt.Chart(pl.DataFrame({"goal": [goal]}))
             .mark_rule(color=PALETTE["vermillion"], strokeDash=[6, 4], strokeWidth=1.5)
             .encode(y=alt.Y("goal:Q", title=y_title))
         )
-        subtitle.append(f"Dashed: Amazon's target, {wanted} {shown}.")
+        subtitle.append(
+            f"Dashed: Amazon's target, {words.amazon_target(goal, condition, rate=is_rate)}."
+        )
     return alt.layer(
         *layers,
         title=_title(title, subtitle=subtitle),
@@ -1632,3 +1632,11 @@ def reconcile_history_chart(
         subtitle.insert(1, "Ringed: a snapshot where ours differs from Amazon's.")
     chart = alt.layer(*layers, title=_title(title, subtitle=subtitle), width=_WIDTH, height=_HEIGHT)
     return _zoomable(chart, zoom)
+
+
+def to_svg(spec: dict[str, Any]) -> str:
+    """A chart's Vega-Lite spec drawn as SVG by vl-convert, with altair's Vega-Lite version (no
+    browser, no CDN): the static drawing of the notebooks' live charts and of the panel's SVG
+    path."""
+    version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    return str(vl_convert.vegalite_to_svg(spec, vl_version=version))

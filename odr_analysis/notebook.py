@@ -49,9 +49,9 @@ from typing import Any, Final, Literal, Protocol
 
 import altair as alt
 import polars as pl
-import vl_convert
 
 from odr_analysis import words
+from odr_analysis.charts import to_svg
 from odr_analysis.readers import Account, detect_format, load_account, load_portfolio
 from odr_analysis.rules import OdrRules, to_date
 
@@ -118,8 +118,7 @@ def live_with_svg(spec: dict[str, Any], **metadata: Any) -> dict[str, Any]:
 
     bundle = jupyter_renderer(spec, offline=True, **metadata)
     data = dict(bundle[0] if isinstance(bundle, tuple) else bundle)
-    version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
-    data["image/svg+xml"] = str(vl_convert.vegalite_to_svg(spec, vl_version=version))
+    data["image/svg+xml"] = to_svg(spec)
     return data
 
 

@@ -44,10 +44,9 @@ from typing import Any, Final
 import altair as alt
 import ipywidgets as widgets  # type: ignore[import-untyped]
 import polars as pl
-import vl_convert
 
 from odr_analysis import words
-from odr_analysis.charts import DATE_FORMAT, PALETTE, projection_chart
+from odr_analysis.charts import DATE_FORMAT, PALETTE, projection_chart, to_svg
 from odr_analysis.daily import daily_path
 from odr_analysis.engine import odr
 from odr_analysis.estimates import matured_defect_rate, recent_daily_orders
@@ -178,8 +177,7 @@ def _svg(chart: alt.TopLevelMixin) -> str:
     The spec is not validated again here (the chart functions are tested for that): that
     saves time on every slider move (``benchmarks/README.md``).
     """
-    version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
-    return str(vl_convert.vegalite_to_svg(chart.to_dict(validate=False), vl_version=version))
+    return to_svg(chart.to_dict(validate=False))
 
 
 _DAY = "%Y-%m-%dT00:00:00"  # as altair writes dates: local midnight in the browser

@@ -213,3 +213,14 @@ rules_with_targets = st.builds(
 )
 #: Hypothesis settings of the property tests that run the engine for every example.
 slow = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def shift_dates(obj: Any, days: int) -> Any:
+    """A JSON report with every ISO timestamp moved by ``days`` (to make dated snapshots)."""
+    if isinstance(obj, dict):
+        return {k: shift_dates(v, days) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [shift_dates(v, days) for v in obj]
+    if isinstance(obj, str) and len(obj) > 10 and obj[4] == "-" and obj[10] == "T":
+        return (dt.date.fromisoformat(obj[:10]) + dt.timedelta(days=days)).isoformat() + obj[10:]
+    return obj

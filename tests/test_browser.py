@@ -11,7 +11,6 @@ fail instead (``make test`` installs chromium when it runs as root).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -114,38 +113,9 @@ def show_panel(page: Any) -> None:
 
 
 def test_panel_in_jupyterlab(project_copy: Path, tmp_path: Path) -> None:
-    settings = tmp_path / "lab-settings"
-    settings.mkdir()
-    # No "get notified about news?" toast over the screenshots.
-    (settings / "overrides.json").write_text(
-        json.dumps(
-            {
-                "@jupyterlab/apputils-extension:notification": {
-                    "fetchNews": "false",
-                    "checkForUpdates": False,
-                }
-            }
-        )
-    )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        "--allow-root",
-        f"--port={port}",
-        "--ip=127.0.0.1",
-        "--ServerApp.token=",
-        "--ServerApp.password=",
-        f"--ServerApp.root_dir={project_copy}",
-        "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        f"--LabApp.app_settings_dir={settings}",
-        f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
-    ]
+    command = browser_util.jupyterlab_command(project_copy, tmp_path, port)
     with (
         serve(
             command,

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from builders import shift_dates
 
 from odr_analysis import charts, notebook
 from odr_analysis.engine import odr
@@ -40,17 +41,6 @@ def _example() -> dict[str, Any]:
     pytest.skip("Amazon's schema example is not on this machine")
 
 
-def _shift(obj: Any, days: int) -> Any:
-    """Every timestamp of a report moved by ``days``."""
-    if isinstance(obj, dict):
-        return {k: _shift(v, days) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_shift(v, days) for v in obj]
-    if isinstance(obj, str) and len(obj) > 10 and obj[4] == "-" and obj[10] == "T":
-        return (dt.date.fromisoformat(obj[:10]) + dt.timedelta(days=days)).isoformat() + obj[10:]
-    return obj
-
-
 # Late shipment rate (30 days) written into each snapshot: 6.41%, 3.61%, 0.81%.
 LSR = {-14: 0.0641, -7: 0.0361, 0: 0.0081}
 
@@ -63,7 +53,7 @@ def snapshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = json.loads((folder / "account-health.json").read_text())
     (folder / "account-health.json").unlink()
     for days, rate in LSR.items():
-        doc = _shift(base, days)
+        doc = shift_dates(base, days)
         metrics = doc["performanceMetrics"][0]
         metrics["lateShipmentRate"]["rate"] = rate
         metrics["accountHealthRating"]["ahrScore"] = 300 + days

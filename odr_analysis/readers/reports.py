@@ -57,7 +57,6 @@ __all__ = [
     "UNKNOWN_XML",
     "Report",
     "describe_json",
-    "head_of",
     "header_names",
     "json_report",
     "recognise",
@@ -811,20 +810,6 @@ def _text_head(first_line: str, text: str) -> _Head:
         names=tuple(header_names(first_line, sep) for sep in _SEPARATORS),
         lines=(first_line, *lines[1:]),
     )
-
-
-def head_of(data: bytes) -> tuple[str, str]:
-    """``(first_line, head)`` for :func:`recognise` from a file's first bytes, decoded as UTF-8
-    (undecodable bytes replaced; a UTF-8 byte-order mark dropped).
-
-    A stop-gap for callers without ``readers.source`` (which decides the encoding and
-    decompresses gzip): recognition only needs the ASCII column names and keys.
-
-    >>> head_of(b"\\xef\\xbb\\xbfamazon-order-id\\tsku\\n111-1\\tA\\n")[0]
-    'amazon-order-id\\tsku'
-    """
-    text = data[:65536].decode("utf-8", errors="replace").removeprefix("\ufeff")
-    return text.split("\n", 1)[0].rstrip("\r"), text
 
 
 def _first(head: _Head, kind: str) -> Report | None:

@@ -768,9 +768,6 @@ def feedback(r: ReportData) -> Iterator[Block]:
 # Amazon's own figures over time.
 
 
-_WANTED: Final = {"LESS_THAN": "under", "GREATER_THAN": "over", "EQUALS": "exactly"}
-
-
 def _figure_text(value: float | None, unit: str | None) -> str:
     """A figure of Amazon's report as people read it: ``2.55%``, ``236``, ``0``."""
     if value is None:
@@ -782,10 +779,7 @@ def _target_words(row: Mapping[str, Any]) -> str:
     """``under 1%``, ``over 95%``, ``exactly 0``; ``''`` without a target."""
     if row["target"] is None:
         return ""
-    shown = (
-        words.target_text(row["target"]) if row["unit"] == "rate" else words.number(row["target"])
-    )
-    return f"{_WANTED.get(str(row['target_condition']), 'against')} {shown}".strip()
+    return words.amazon_target(row["target"], row["target_condition"], rate=row["unit"] == "rate")
 
 
 def _history_metric(row: Mapping[str, Any]) -> str:

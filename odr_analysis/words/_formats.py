@@ -17,6 +17,7 @@ __all__ = [
     "DAY",
     "DAY_MONTH",
     "LONG_DAY",
+    "amazon_target",
     "chart_day",
     "count",
     "day",
@@ -72,6 +73,20 @@ def target_text(value: float) -> str:
     ('1%', '1.5%', '1.25%')
     """
     return f"{value * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+_CONDITIONS: Final = {"LESS_THAN": "under", "GREATER_THAN": "over", "EQUALS": "exactly"}
+
+
+def amazon_target(target: float, condition: str | None, *, rate: bool) -> str:
+    """A target of Amazon's account-health report with its condition: ``under 1%``,
+    ``over 95%``, ``exactly 0`` (``against`` for a condition Amazon adds later).
+
+    >>> amazon_target(0.01, "LESS_THAN", rate=True), amazon_target(0, "EQUALS", rate=False)
+    ('under 1%', 'exactly 0')
+    """
+    shown = target_text(target) if rate else number(target)
+    return f"{_CONDITIONS.get(str(condition), 'against')} {shown}"
 
 
 def number(value: float) -> str:

@@ -15,11 +15,11 @@ from odr_analysis.readers.reports import (
     UNKNOWN_XML,
     Report,
     describe_json,
-    head_of,
     json_report,
     recognise,
     refusal,
 )
+from odr_analysis.readers.source import read_head
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "readers"
 REPORT_FILES = FIXTURES / "reports"
@@ -62,8 +62,14 @@ EXPECTED = {
 FALLBACKS = {"archived_orders": {"all_orders"}}
 
 
+def head_of(path: Path) -> tuple[str, str]:
+    """A file's first line and first bytes as text, as the loader reads them."""
+    head = read_head(path)
+    return head.first_line, head.data.decode("utf-8", errors="replace")
+
+
 def recognise_file(path: Path) -> Report | None:
-    return recognise(*head_of(path.read_bytes()))
+    return recognise(*head_of(path))
 
 
 def fixture_files() -> list[Path]:
@@ -93,7 +99,7 @@ def test_no_other_signature_matches_a_report_s_header(path: Path) -> None:
         return
     from odr_analysis.readers import reports
 
-    first, head = head_of(path.read_bytes())
+    first, head = head_of(path)
     expected = EXPECTED[path.name]
     kind = {".json": "json", ".xml": "xml"}.get(path.suffix, "text")
     parsed = {

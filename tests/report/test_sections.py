@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import polars as pl
 import pytest
+from builders import shift_dates
 
 from odr_analysis import report, words
 from odr_analysis.engine import odr
@@ -170,17 +171,6 @@ def test_the_data_alerts_head_the_page_and_the_data_quality_section(
 # --- Amazon's own figures over time -------------------------------------------------------------
 
 
-def _shift(obj: object, days: int) -> object:
-    """Every timestamp of a report moved by ``days``."""
-    if isinstance(obj, dict):
-        return {k: _shift(v, days) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_shift(v, days) for v in obj]
-    if isinstance(obj, str) and len(obj) > 10 and obj[4] == "-" and obj[10] == "T":
-        return (dt.date.fromisoformat(obj[:10]) + dt.timedelta(days=days)).isoformat() + obj[10:]
-    return obj
-
-
 def _snapshot_folder(tmp: object) -> object:
     """summit-outdoor with two dated snapshots: 16 Feb (windows a week earlier, a late shipment
     rate of 5%) and 23 Feb 2026 (the sample's own report)."""
@@ -193,7 +183,7 @@ def _snapshot_folder(tmp: object) -> object:
     base = json.loads((folder / "account-health.json").read_text())
     (folder / "account-health.json").unlink()
     (folder / "account-health-2026-02-23.json").write_text(json.dumps(base))
-    older = _shift(base, -7)
+    older = shift_dates(base, -7)
     assert isinstance(older, dict)
     older["performanceMetrics"][0]["lateShipmentRate"]["rate"] = 0.05
     (folder / "account-health-2026-02-16.json").write_text(json.dumps(older))
