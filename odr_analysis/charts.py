@@ -27,7 +27,8 @@ function                   frame it takes
 =========================  ===================================================================
 
 The charts over time (:func:`odr_over_time`, :func:`composition_over_time`, :func:`p_chart`,
-:func:`reconcile_history_chart`) take ``zoom=True`` for an interactive view: an interval
+:func:`reconcile_history_chart`, :func:`health_metric_chart`, :func:`health_history_chart`,
+whose panels zoom together) take ``zoom=True`` for an interactive view: an interval
 selection bound to the time axis (``alt.selection_interval(bind="scales", encodings=["x"])``):
 the mouse wheel zooms the dates, dragging pans them, a double click resets them. It is off by
 default (the reports' charts stay as they are); a static SVG ignores it (vl-convert draws the
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
+import warnings
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -1401,6 +1403,7 @@ def health_metric_chart(
     width: int = 300,
     height: int = 150,
     series: Sequence[str] | None = None,
+    zoom: bool = False,
 ) -> alt.TopLevelMixin:
     """One metric of Amazon's account-health report over its snapshots, against its target.
 
@@ -1412,7 +1415,8 @@ def health_metric_chart(
     tooltip has the window, the counts, the target and Amazon's status as given. One snapshot
     still draws (its points), and the subtitle says the history grows with each run of
     ``odr-fetch``. ``series``: the names of every line of the charts it is shown with (one
-    colour scale for all of them; default: this metric's).
+    colour scale for all of them; default: this metric's). ``zoom=True``: the snapshot dates
+    can be zoomed and panned, as in :func:`odr_over_time`.
     """
     from odr_analysis.history import metric_name
 
@@ -1483,12 +1487,13 @@ def health_metric_chart(
         subtitle.append(
             f"Dashed: Amazon's target, {words.amazon_target(goal, condition, rate=is_rate)}."
         )
-    return alt.layer(
+    chart = alt.layer(
         *layers,
         title=_title(title, subtitle=subtitle),
         width=width,
         height=height,
     )
+    return _zoomable(chart, zoom)
 
 
 def health_history_chart(
@@ -1497,6 +1502,7 @@ def health_history_chart(
     metrics: Sequence[str] | None = None,
     title: str = "Amazon's own figures over time",
     columns: int = 2,
+    zoom: bool = False,
 ) -> alt.TopLevelMixin:
     """Every numeric metric of Amazon's account-health snapshots, one small chart each.
 
@@ -1506,7 +1512,9 @@ def health_history_chart(
     :func:`health_metric_chart`. By default a count that is 0 in every snapshot (a policy
     metric without a violation) gets no panel: the subtitle names those. Statuses without a
     number (the account status, the rating's status, warnings) are not drawn: the history
-    frame has them.
+    frame has them. ``zoom=True``: one zoom for every panel, so that the snapshot dates stay
+    aligned: the wheel over any panel zooms them all, dragging pans them, a double click
+    resets them.
     """
     from odr_analysis.history import METRIC_ORDER, metric_name
 
@@ -1539,7 +1547,15 @@ def health_history_chart(
     shown = numbers.filter(pl.col("metric").is_in(list(metrics)))
     series = _series_names(shown)
     panels: list[Any] = [health_metric_chart(frame, m, series=series) for m in metrics]
-    return alt.concat(*panels, columns=columns, title=_title(title, subtitle=subtitle))
+    if not zoom:
+        return alt.concat(*panels, columns=columns, title=_title(title, subtitle=subtitle))
+    linked = alt.selection_interval(bind="scales", encodings=["x"])
+    panels = [p.add_params(linked) if isinstance(p, alt.LayerChart) else p for p in panels]
+    with warnings.catch_warnings():
+        # One selection in every panel is what links them: altair merges it into one
+        # parameter (with every panel as a view) and says so in a warning.
+        warnings.filterwarnings("ignore", message="Automatically deduplicated selection")
+        return alt.concat(*panels, columns=columns, title=_title(title, subtitle=subtitle))
 
 
 def reconcile_history_chart(

@@ -75,8 +75,9 @@ RENDERERS: Final[tuple[Renderer, ...]] = ("svg", "jupyter")
 """The renderers :func:`setup` accepts besides ``"auto"`` (see the module docstring)."""
 STATIC_ENV: Final = "ODR_STATIC_CHARTS"
 """The environment variable that decides between static and interactive charts."""
-_YES: Final = frozenset({"1", "true", "yes", "on"})
-_NO: Final = frozenset({"0", "false", "no", "off"})
+#: How an environment flag says yes or no (``ODR_STATIC_CHARTS``, ``ODR_PANEL_LIVE``).
+YES: Final = frozenset({"1", "true", "yes", "on"})
+NO: Final = frozenset({"0", "false", "no", "off"})
 
 
 def choose_renderer(environ: Mapping[str, str] | None = None) -> Renderer:
@@ -86,9 +87,9 @@ def choose_renderer(environ: Mapping[str, str] | None = None) -> Renderer:
     """
     env = os.environ if environ is None else environ
     flag = env.get(STATIC_ENV, "").strip().lower()
-    if flag in _YES:
+    if flag in YES:
         return "svg"
-    if flag in _NO:
+    if flag in NO:
         return "jupyter"
     if flag:
         raise ValueError(

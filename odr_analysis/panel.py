@@ -25,8 +25,9 @@ orders); each slider move then works on the small prepared frames of one channel
 an :class:`altair.JupyterChart` (anywidget; its JavaScript bundled by vl-convert, so it works
 offline) drawn by the browser: a move sends only the chart's new rows and title, which the
 browser swaps into the drawn chart (:meth:`WhatIfPanel._draw_live`), right before the new
-headline. ``live=False`` (or ``ODR_PANEL_LIVE=0``) keeps the old path, an SVG drawn in the
-kernel by vl-convert on every move (about 0.2 s) inside an Output widget, for comparison
+headline. ``live=False`` (or ``ODR_PANEL_LIVE=0``, or ``ODR_STATIC_CHARTS=1`` as for the
+notebooks' charts: :func:`live_by_default`) keeps the old path, an SVG drawn in the kernel by
+vl-convert on every move (about 0.2 s) inside an Output widget, for comparison
 (``benchmarks/bench_panel_browser.py``) and where widgets cannot run JavaScript modules.
 """
 
@@ -36,7 +37,9 @@ import dataclasses
 import datetime as dt
 import html
 import os
+import re
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -50,7 +53,7 @@ from odr_analysis.charts import DATE_FORMAT, PALETTE, projection_chart, to_svg
 from odr_analysis.daily import daily_path
 from odr_analysis.engine import odr
 from odr_analysis.estimates import matured_defect_rate, recent_daily_orders
-from odr_analysis.notebook import default_as_of, worst_group
+from odr_analysis.notebook import NO, STATIC_ENV, YES, default_as_of, worst_group
 from odr_analysis.parts import OdrParts, known_on, prepare
 from odr_analysis.projection import Assumptions, Projection, project
 from odr_analysis.removal import Removal, removal_ranking
@@ -68,13 +71,40 @@ _HISTORY_DAYS: Final = 120
 #: move replaces the dataset's rows and the title in the browser, nothing else.
 CHART_DATA: Final = "odr_panel_rows"
 CHART_TITLE: Final = "odr_panel_title"
-#: The layer of invisible points that carry the tooltips (its marks: ``odr_panel_points_marks``).
+#: The layer of invisible points that carry the projected days' tooltips (the SVG's class of its
+#: marks starts with this name). It also holds the zoom (:data:`ZOOM`).
 POINTS_LAYER: Final = "odr_panel_points"
+#: The interval selection bound to the time axis (wheel zooms, drag pans, double click resets).
+ZOOM: Final = "odr_panel_zoom"
 _REPORTED: Final = "Reported"
 _EXPECTED: Final = "Expected (band: likely range)"
 #: ``ODR_PANEL_LIVE=0`` in the environment: the old path (an SVG drawn in the kernel on every
 #: move) by default, for before/after measurements (``benchmarks/bench_panel_browser.py``).
 LIVE_ENV: Final = "ODR_PANEL_LIVE"
+
+
+def live_by_default(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a panel draws its chart live when ``live`` is not given.
+
+    ``ODR_PANEL_LIVE`` decides when set (1 or 0); otherwise the panel is live unless the
+    notebook's charts are asked to be static (``ODR_STATIC_CHARTS=1``,
+    :data:`odr_analysis.notebook.STATIC_ENV`). ``environ`` defaults to ``os.environ``.
+
+    >>> live_by_default({}), live_by_default({"ODR_STATIC_CHARTS": "1"})
+    (True, False)
+    >>> live_by_default({"ODR_STATIC_CHARTS": "1", "ODR_PANEL_LIVE": "1"})
+    True
+    """
+    env = os.environ if environ is None else environ
+    for name, live_when_yes in ((LIVE_ENV, True), (STATIC_ENV, False)):
+        flag = env.get(name, "").strip().lower()
+        if flag in YES:
+            return live_when_yes
+        if flag in NO:
+            return not live_when_yes
+        if flag:
+            raise ValueError(f"{name} must be 1 or 0, got {flag!r}")
+    return True
 
 
 @dataclass(frozen=True, eq=False)
@@ -231,8 +261,13 @@ def live_chart(rows: Sequence[Mapping[str, Any]], *, title: str, target: float) 
     ``datasets`` for the first drawing only; a slider move then replaces the dataset's rows
     and the title parameter :data:`CHART_TITLE` in the browser (the spec never changes).
     Hovering a day shows its date, rate, counts and band (and the chance at or over target).
+    Over the rate chart, the mouse wheel zooms the report dates, dragging pans them and a
+    double click resets them; both views share the time axis, and a slider move keeps the zoom.
     """
     data = alt.Data(name=CHART_DATA)
+    # In one view only (the points layer): a selection in two views of a layer repeats its
+    # signals and Vega refuses the spec ("Duplicate signal name"). The views share the x scale.
+    zoom = alt.selection_interval(name=ZOOM, bind="scales", encodings=["x"])
     title_param = alt.param(name=CHART_TITLE, value=title)
     x = alt.X("as_of:T", title="Report date", axis=alt.Axis(format=DATE_FORMAT, labelOverlap=True))
     rate_axis = alt.Axis(format=".2%")
@@ -247,16 +282,34 @@ def live_chart(rows: Sequence[Mapping[str, Any]], *, title: str, target: float) 
     reported = base.transform_filter(alt.datum.series == _REPORTED)
     expected = base.transform_filter(alt.datum.series == _EXPECTED)
     blue, green, red = PALETTE["blue"], PALETTE["green"], PALETTE["vermillion"]
-    tooltip = [
-        alt.Tooltip("as_of:T", title="Report date", format=DATE_FORMAT),
+    day = alt.Tooltip("as_of:T", title="Report date", format=DATE_FORMAT)
+    rate = alt.Tooltip("rate:Q", title="ODR", format=".2%")
+    orders = alt.Tooltip("orders:Q", title="Orders in the window", format=",.0f")
+    # Reported days have exact counts and no band; projected days have both (expected values).
+    reported_tooltip = [
+        day,
         alt.Tooltip("series:N", title="Rate"),
-        alt.Tooltip("rate:Q", title="ODR", format=".2%"),
+        rate,
+        orders,
+        alt.Tooltip("defective:Q", title="Defective orders", format=",.0f"),
+    ]
+    tooltip = [
+        day,
+        alt.Tooltip("series:N", title="Rate"),
+        rate,
         alt.Tooltip("low:Q", title="Likely from", format=".2%"),
         alt.Tooltip("high:Q", title="Likely to", format=".2%"),
-        alt.Tooltip("orders:Q", title="Orders in the window", format=",.0f"),
-        alt.Tooltip("defective:Q", title="Defective orders", format=",.1f"),
+        orders,
+        alt.Tooltip("defective:Q", title="Defective orders (expected)", format=",.1f"),
         alt.Tooltip("chance:Q", title="Chance at or over target", format=".0%"),
     ]
+    hover: dict[str, Any] = {
+        "shape": "circle",
+        "size": 80,
+        "opacity": 0,
+        "filled": True,
+        "aria": False,
+    }
     target_data = alt.InlineData(
         values=[{"target": target, "label": f"Target {words.target_text(target)}"}]
     )
@@ -276,8 +329,12 @@ def live_chart(rows: Sequence[Mapping[str, Any]], *, title: str, target: float) 
         target_base.mark_text(
             align="right", baseline="bottom", dx=-2, dy=-3, color=red, fontSize=11
         ).encode(x=alt.value(640), text="label:N"),
-        base.mark_point(shape="circle", size=80, opacity=0, filled=True, aria=False)
+        # No name: altair lists every named layer of a concatenated layer as a view of the
+        # zoom, and the zoom must be in one view only.
+        reported.mark_point(**hover).encode(y=y, tooltip=reported_tooltip),
+        expected.mark_point(**hover)
         .encode(y=y, tooltip=tooltip)
+        .add_params(zoom)
         .properties(name=POINTS_LAYER),
     ).properties(width=640, height=260)
     chance = (
@@ -295,6 +352,7 @@ def live_chart(rows: Sequence[Mapping[str, Any]], *, title: str, target: float) 
     )
     return (
         alt.vconcat(main, chance)
+        .resolve_scale(x="shared")
         .add_params(title_param)
         .properties(
             title=alt.TitleParams(text=alt.ExprRef(CHART_TITLE), anchor="start"),
@@ -359,7 +417,8 @@ class WhatIfPanel(widgets.VBox):
         The chart drawn in the browser (an :class:`altair.JupyterChart`, offline bundle) and
         updated in place: a slider move sends only the new rows and title (see
         :meth:`refresh`). ``False``: the old path, an SVG drawn in the kernel on every move.
-        Default: ``True`` unless the environment sets ``ODR_PANEL_LIVE=0``.
+        Default: :func:`live_by_default` (``True`` unless the environment sets
+        ``ODR_PANEL_LIVE=0`` or ``ODR_STATIC_CHARTS=1``).
     """
 
     def __init__(
@@ -478,11 +537,9 @@ class WhatIfPanel(widgets.VBox):
 
     def _init_chart(self, chart: bool, live: bool | None) -> None:
         self.draws_chart = chart
-        if live is None:
-            live = os.environ.get(LIVE_ENV, "1").strip().lower() not in {"0", "false", "no"}
-        self.live = live
+        self.live = live_by_default() if live is None else live
         #: The live chart (``live``): one per group shown, its spec never changes after.
-        self.chart_view: alt.JupyterChart | None = None
+        self.chart_view: LiveChart | None = None
         self._chart_key: tuple[str, str, str] | None = None
         #: The rows and title last sent to the live chart (what the browser draws).
         self.chart_rows: list[dict[str, Any]] = []
@@ -781,7 +838,7 @@ class WhatIfPanel(widgets.VBox):
         if self.chart_view is None or self._chart_key != key:
             _offline()
             old = self.chart_view
-            self.chart_view = alt.JupyterChart(
+            self.chart_view = LiveChart(
                 live_chart(rows, title=title, target=state.target),
                 embed_options={"renderer": "svg", "actions": False},
             )
@@ -856,3 +913,66 @@ def _removed_text(removed: Sequence[tuple[str, str]]) -> str:
 def _offline() -> None:
     """JupyterChart with its JavaScript bundled (vl-convert): no CDN needed (done once)."""
     alt.JupyterChart.enable_offline()
+    bundle = alt.JupyterChart._esm
+    if LiveChart._bundle is not bundle:
+        LiveChart._bundle = bundle
+        try:
+            LiveChart._esm = caught_up_esm(bundle)
+        except ValueError as error:  # altair's module changed: the panel works, views may lag
+            warnings.warn(
+                f"{error}: a second view of the panel's chart shows its first rows until the "
+                "next move (odr_analysis.panel.caught_up_esm needs updating)",
+                stacklevel=2,
+            )
+            LiveChart._esm = bundle
+
+
+#: JavaScript appended to altair's JupyterChart module: its ``render``, then the latest
+#: in-place update (rows and title) applied to the new view. Without it a second view of the
+#: chart (the output shown again, JupyterLab's "New View for Output", a page reloaded on a
+#: live kernel) would draw the first rows, under a headline of the current ones.
+_CATCH_UP_JS = """
+async function odrRenderCaughtUp({ model, el }) {
+    let apply = null;
+    const watched = Object.create(model);
+    watched.on = (name, callback, ...rest) => {
+        if (name === "change:_py_to_js_updates") apply = callback;
+        return model.on(name, callback, ...rest);
+    };
+    const cleanup = await %(default)s.render({ model: watched, el });
+    const latest = model.get("_py_to_js_updates");
+    if (apply !== null && latest && latest.length) {
+        await apply({ changed: { _py_to_js_updates: latest } });
+    }
+    return cleanup;
+}
+export default { render: odrRenderCaughtUp };
+"""
+
+_DEFAULT_EXPORT = re.compile(r"export\s*\{\s*([A-Za-z_$][\w$]*)\s+as\s+default\s*\}\s*;?")
+
+
+def caught_up_esm(bundle: str) -> str:
+    """altair's JupyterChart module (``bundle``) whose views start from the latest update.
+
+    Raises ``ValueError`` when the bundle's default export is not where it was (an upgrade
+    of altair or vl-convert): a test runs this on the installed bundle.
+    """
+    found = list(_DEFAULT_EXPORT.finditer(bundle))
+    if len(found) != 1:
+        raise ValueError(
+            f"expected one 'export {{... as default}}' in the chart module, got {len(found)}"
+        )
+    match = found[0]
+    return bundle[: match.start()] + bundle[match.end() :] + _CATCH_UP_JS % {"default": match[1]}
+
+
+class LiveChart(alt.JupyterChart):
+    """altair's :class:`~altair.JupyterChart` whose every view shows the latest update.
+
+    The panel updates the chart in place (``_py_to_js_updates``: new rows and title); altair
+    applies an update to the views that exist when it arrives. This one also applies the
+    latest to each view drawn later (:func:`caught_up_esm`).
+    """
+
+    _bundle: str | None = None

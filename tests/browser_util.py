@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -298,3 +299,46 @@ def offline_voila_template(base: Path) -> tuple[dict[str, str], list[str]]:
     (folder / "index.html.j2").write_text("".join(kept))
     (folder / "conf.json").write_text('{"base_template": "lab"}\n')
     return {"JUPYTER_PATH": str(base)}, ["--template=odr-offline"]
+
+
+# --- zoom (a Vega interval selection bound to the time scale) ---------------------------------
+
+
+def axis_labels(chart: Any, axis: str) -> list[str]:
+    """Vega's accessible description of each ``axis`` ("X" or "Y") of a chart, top view first.
+
+    Each gives the axis's title and its scale's range as first drawn, e.g. "X-axis titled
+    'Report date' for a time scale with values from 01 March 2026 to 30 June 2026" (Vega does
+    not always rewrite it on a zoom: :func:`tick_labels` tells what the axis shows).
+    """
+    found = chart.locator(f"g[aria-roledescription='axis'][aria-label^='{axis}-axis']")
+    return [found.nth(i).get_attribute("aria-label") or "" for i in range(found.count())]
+
+
+#: JavaScript: the tick labels of each X axis under an element, joined by "|" per axis.
+X_TICKS_JS = """(el) => Array.from(
+    el.querySelectorAll("g[aria-roledescription='axis'][aria-label^='X-axis']"),
+    axis => Array.from(axis.querySelectorAll('.role-axis-label text'), t => t.textContent)
+        .join('|'))"""
+
+
+def tick_labels(chart: Any) -> list[str]:
+    """The tick labels each X axis of ``chart`` shows now ("Jan 04|Jan 11|..."), top first."""
+    return list(chart.evaluate(X_TICKS_JS))
+
+
+def wheel_zoom(page: Any, chart: Any, over: Any) -> list[str]:
+    """Turn the mouse wheel (zoom in) over ``over``; wait until the chart's X axes show other
+    ticks, then return them (:func:`tick_labels`)."""
+    before = tick_labels(chart)
+    box = over.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(3):
+        page.mouse.wheel(0, -200)
+        page.wait_for_timeout(150)
+    page.wait_for_function(
+        f"([el, old]) => JSON.stringify(({X_TICKS_JS})(el)) !== old",
+        arg=[chart.element_handle(), json.dumps(before, separators=(",", ":"))],
+        timeout=10_000,
+    )
+    return tick_labels(chart)

@@ -42,6 +42,7 @@ DAY = dt.timedelta(days=1)
 KEYS = list(GROUP_KEYS)
 BASE = dt.date(2024, 1, 1)  # the first order date of random_frames
 SAMPLE_AS_OF = dt.date(2026, 2, 23)  # the sample report date (data/sample/README.md)
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
 def claim(order_id: str, day: dt.date, status: str = "granted", account: str = "acme") -> tuple:
@@ -224,3 +225,30 @@ def shift_dates(obj: Any, days: int) -> Any:
     if isinstance(obj, str) and len(obj) > 10 and obj[4] == "-" and obj[10] == "T":
         return (dt.date.fromisoformat(obj[:10]) + dt.timedelta(days=days)).isoformat() + obj[10:]
     return obj
+
+
+# Late shipment rate (30 days) written into each snapshot: 6.41%, 3.61%, 0.81%.
+LSR = {-14: 0.0641, -7: 0.0361, 0: 0.0081}
+
+
+def weekly_snapshots(folder: Path, *, as_of: dt.date = dt.date(2026, 2, 23)) -> Path:
+    """The sample's summit-outdoor in ``folder``, with three weekly account-health snapshots
+    (``account-health-YYYY-MM-DD.json``, as odr-fetch names them) instead of its one: windows
+    shifted by -14, -7 and 0 days, the late shipment rate of :data:`LSR`, the rating's score
+    300 + days, the account status NORMAL in the first."""
+    import json
+    import shutil
+
+    shutil.copytree(SAMPLE / "summit-outdoor", folder)
+    base = json.loads((folder / "account-health.json").read_text())
+    (folder / "account-health.json").unlink()
+    for days, rate in LSR.items():
+        doc = shift_dates(base, days)
+        metrics = doc["performanceMetrics"][0]
+        metrics["lateShipmentRate"]["rate"] = rate
+        metrics["accountHealthRating"]["ahrScore"] = 300 + days
+        if days == -14:
+            doc["accountStatuses"][0]["status"] = "NORMAL"
+        day = as_of + dt.timedelta(days=days)
+        (folder / f"account-health-{day.isoformat()}.json").write_text(json.dumps(doc))
+    return folder

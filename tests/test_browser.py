@@ -11,6 +11,9 @@ fail instead (``make test`` installs chromium when it runs as root).
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,8 @@ import browser_util
 import pytest
 from browser_util import (
     CHART_SIGNATURE_JS,
+    X_TICKS_JS,
+    axis_labels,
     block_outside_requests,
     browser_page,
     copy_project_files,
@@ -28,12 +33,15 @@ from browser_util import (
     require_browser,
     screenshot,
     serve,
+    tick_labels,
+    wheel_zoom,
 )
 
 NOTEBOOK = "02-what-if-simulator.ipynb"
 HEADLINE = ".odr-whatif-headline"
 CHART = ".odr-whatif-chart"
-POINTS = "odr_panel_points"  # the name of the chart's layer of (invisible) hover points
+POINTS = "odr_panel_points"  # the chart's layer of (invisible) hover points, projected days
+REPORTED_POINTS = f"g.mark-symbol.role-mark:not([class*='{POINTS}'])"  # reported days
 TIMEOUT_MS = 180_000  # a busy 2-core CI box: starting a kernel and running the notebook
 
 
@@ -80,14 +88,46 @@ def move_extra_orders_slider(page: Any) -> tuple[str, str]:
     return before_text, after_text
 
 
-def hover_last_day(page: Any) -> str:
-    """Hover the chart's last projected day; return the tooltip's text."""
-    points = page.locator(f"{CHART} g.mark-symbol[class*='{POINTS}'] path")
-    # the last point is drawn on top of its neighbours: the pointer reaches it
-    points.last.hover(force=True)
+def tooltip_of(page: Any, point: Any) -> str:
+    """Hover ``point`` (after moving the pointer away: no tooltip); return the tooltip's text."""
     tooltip = page.locator("#vg-tooltip-element.visible")
+    page.mouse.move(0, 0)
+    tooltip.wait_for(state="hidden")
+    point.hover(force=True)
     tooltip.wait_for()
     return str(tooltip.inner_text())
+
+
+def hover_last_day(page: Any) -> str:
+    """Hover the chart's last projected day (drawn on top of its neighbours: the pointer
+    reaches it); return the tooltip's text."""
+    return tooltip_of(page, page.locator(f"{CHART} g.mark-symbol[class*='{POINTS}'] path").last)
+
+
+def hover_first_reported_day(page: Any) -> str:
+    """Hover near the chart's first reported day; return the tooltip's text (the points
+    overlap: the next day's point, drawn on top, may answer)."""
+    return tooltip_of(page, page.locator(f"{CHART} {REPORTED_POINTS} path").first)
+
+
+def check_reported_tooltip(text: str) -> None:
+    """A reported day: its date, exact counts and rate, and no empty (null) field."""
+    from odr_analysis.panel import CHART_DATA
+
+    panel, state = expected_panel()
+    shown = re.search(r"Report date\s+(\d{2} [A-Z][a-z]{2} \d{4})", text)
+    assert shown, text
+    day = dt.datetime.strptime(shown.group(1), "%d %b %Y").date()
+    (row,) = (
+        r
+        for r in panel.live_chart_for(state).datasets[CHART_DATA]
+        if r["series"] == "Reported" and r["as_of"][:10] == day.isoformat()
+    )
+    assert "Reported" in text, text
+    assert re.search(rf"Defective orders\s+{row['defective']:,.0f}\n", text + "\n"), text
+    assert re.search(rf"ODR\s+{row['rate']:.2%}", text), text
+    assert re.search(rf"Orders in the window\s+{row['orders']:,.0f}", text), text
+    assert "null" not in text and "Likely from" not in text, text
 
 
 def check_tooltip(text: str) -> None:
@@ -98,14 +138,60 @@ def check_tooltip(text: str) -> None:
     assert "Likely from" in text and "Orders in the window" in text, text
 
 
-def expected_state() -> Any:
-    """The panel's numbers on the sample, computed here (no chart)."""
+def expected_panel() -> tuple[Any, Any]:
+    """The panel on the sample and its first state, computed here (no chart drawn)."""
     from odr_analysis.notebook import load
     from odr_analysis.panel import WhatIfPanel
 
-    state = WhatIfPanel(load(browser_util.ROOT / "data" / "sample", quiet=True), chart=False)
-    assert state.last_state is not None
-    return state.last_state
+    panel = WhatIfPanel(load(browser_util.ROOT / "data" / "sample", quiet=True), chart=False)
+    assert panel.last_state is not None
+    return panel, panel.last_state
+
+
+def expected_state() -> Any:
+    """The panel's numbers on the sample, computed here (no chart)."""
+    return expected_panel()[1]
+
+
+def zoom_panel_chart(page: Any) -> list[str]:
+    """Turn the wheel over the panel's chart: both views' time axes zoom alike, rates stay.
+
+    Returns the X axes' descriptions (the rate chart's, then the chance chart's).
+    """
+    chart = page.locator(f"{CHART} .vega-embed").first
+    before, y_before = tick_labels(chart), axis_labels(chart, "Y")
+    assert len(before) == 2 and before[0] == before[1], before
+    after = wheel_zoom(page, chart, chart.locator(".mark-line path").first)
+    assert after[0] != before[0] and after[0] == after[1], (before, after)
+    assert axis_labels(chart, "Y") == y_before
+    return after
+
+
+def check_new_view_shows_the_latest(page: Any, folder: Path, zoomed: list[str]) -> None:
+    """JupyterLab's "Create New View for Cell Output" on the moved panel: the new view's chart
+    shows the moved rows and title (not the first ones), like its headline.
+
+    A double click first resets the zoom of the panel's chart (the new view is not zoomed).
+    """
+    chart = page.locator(f"{CHART} .vega-embed").first
+    chart.locator(".mark-line path").first.dblclick(force=True)
+    page.wait_for_function(
+        f"([el, old]) => JSON.stringify(({X_TICKS_JS})(el)) !== old",
+        arg=[chart.element_handle(), json.dumps(zoomed, separators=(",", ":"))],
+    )
+    moved = chart_signature(page)
+    page.locator(CHART).first.click(button="right")
+    page.get_by_role("menuitem", name="Create New View for Cell Output").click()
+    view = ".jp-LinkedOutputView " + CHART
+    page.locator(f"{view} .vega-embed svg .mark-line path").first.wait_for()
+    page.wait_for_function(
+        f"([selector, moved]) => ({CHART_SIGNATURE_JS})(selector) === moved",
+        arg=[view, moved],
+        timeout=30_000,
+    )
+    headlines = page.locator(HEADLINE).all_inner_texts()
+    assert len(headlines) == 2 and headlines[0] == headlines[1], headlines
+    screenshot(page, folder, "jupyterlab-panel-new-view.png")
 
 
 def show_panel(page: Any) -> None:
@@ -140,10 +226,14 @@ def test_panel_in_jupyterlab(project_copy: Path, tmp_path: Path) -> None:
         show_panel(page)
         check_tooltip(hover_last_day(page))
         screenshot(page, tmp_path, "jupyterlab-panel.png")
+        check_reported_tooltip(hover_first_reported_day(page))
+        zoomed = zoom_panel_chart(page)
         before, after = move_extra_orders_slider(page)
+        assert tick_labels(page.locator(CHART)) == zoomed, "a slider move keeps the zoom"
         show_panel(page)
         screenshot(page, tmp_path, "jupyterlab-panel-after-slider.png")
         assert after != before
+        check_new_view_shows_the_latest(page, tmp_path, zoomed)
         errors = page.locator(
             ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
         )
@@ -182,10 +272,13 @@ def test_panel_in_voila(project_copy: Path, tmp_path: Path) -> None:
         show_panel(page)
         check_tooltip(hover_last_day(page))
         screenshot(page, tmp_path, "voila-panel.png")
+        check_reported_tooltip(hover_first_reported_day(page))
+        zoomed = zoom_panel_chart(page)
         assert page.locator(".jp-InputArea").filter(has_text="WhatIfPanel").count() == 0, (
             "Voila shows no code"
         )
         before, after = move_extra_orders_slider(page)
+        assert tick_labels(page.locator(CHART)) == zoomed, "a slider move keeps the zoom"
         show_panel(page)
         screenshot(page, tmp_path, "voila-panel-after-slider.png")
         assert after != before

@@ -16,6 +16,7 @@ Screenshots go to the test's folder and to ``tests/output/`` (not committed). Wi
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -23,6 +24,8 @@ from typing import Any
 
 import pytest
 from browser_util import (
+    X_TICKS_JS,
+    axis_labels,
     block_outside_requests,
     browser_page,
     copy_project_files,
@@ -33,6 +36,8 @@ from browser_util import (
     require_browser,
     screenshot,
     serve,
+    tick_labels,
+    wheel_zoom,
 )
 
 NOTEBOOK = "01-explore-trends.ipynb"
@@ -46,16 +51,6 @@ TOOLTIP = "#vg-tooltip-element.visible"
 def project_copy(tmp_path: Path) -> Path:
     require_browser()
     return copy_project_files(tmp_path / "work")
-
-
-def axis_label(chart: Any, axis: str) -> str:
-    """Vega's accessible description of an axis: its title and the range of its scale."""
-    return str(
-        chart.locator(
-            f"g[aria-roledescription='axis'][aria-label^='{axis}-axis']"
-        ).first.get_attribute("aria-label")
-        or ""
-    )
 
 
 def check_history_chart(page: Any, chart: Any, folder: Path, prefix: str) -> None:
@@ -87,23 +82,13 @@ def check_history_chart(page: Any, chart: Any, folder: Path, prefix: str) -> Non
     assert re.search(r"ODR\s+\d+\.\d\d%", tooltip), tooltip
 
     # Zoom in on the time axis: the x axis's range changes, the rate axis stays.
-    x_before, y_before = axis_label(chart, "X"), axis_label(chart, "Y")
-    assert re.search(rf"values from {LONG_DAY} to {LONG_DAY}", x_before), x_before
-    plot = chart.locator("g.mark-line path").first.bounding_box()
-    page.mouse.move(plot["x"] + plot["width"] / 2, plot["y"] + plot["height"] / 2)
-    for _ in range(3):
-        page.mouse.wheel(0, -200)
-        page.wait_for_timeout(150)
-    page.wait_for_function(
-        "([el, old]) => el.querySelector(\"g[aria-roledescription='axis'][aria-label^='X-axis']\")"
-        "?.getAttribute('aria-label') !== old",
-        arg=[chart.element_handle(), x_before],
-        timeout=10_000,
-    )
-    x_after = axis_label(chart, "X")
+    ((x_range,), y_before) = axis_labels(chart, "X"), axis_labels(chart, "Y")
+    assert re.search(rf"values from {LONG_DAY} to {LONG_DAY}", x_range), x_range
+    (ticks_before,) = tick_labels(chart)
+    (ticks_after,) = wheel_zoom(page, chart, chart.locator("g.mark-line path").first)
     screenshot(page, folder, f"{prefix}-zoomed.png")
-    assert re.search(rf"values from {LONG_DAY} to {LONG_DAY}", x_after), x_after
-    assert axis_label(chart, "Y") == y_before
+    assert ticks_after != ticks_before
+    assert axis_labels(chart, "Y") == y_before
 
 
 def len_of(locator: Any) -> int:
@@ -193,3 +178,45 @@ def test_history_chart_in_voila(project_copy: Path, tmp_path: Path) -> None:
         assert code.count() == 0, "Voila shows no code"
         assert outside == [], f"requests that would leave the machine: {outside}"
         assert page.errors == [], page.errors
+
+
+def test_health_panels_zoom_together(tmp_path: Path) -> None:
+    """``health_history_chart(zoom=True)`` in vega-embed (vl-convert's offline page): the wheel
+    over one panel zooms the snapshot dates of every panel, dragging pans them all."""
+    require_browser()
+    import vl_convert as vlc
+    from builders import weekly_snapshots
+
+    from odr_analysis import charts
+    from odr_analysis.history import health_history
+    from odr_analysis.readers import load_account
+
+    history = health_history(load_account(weekly_snapshots(tmp_path / "summit-outdoor")))
+    spec = charts.health_history_chart(history, zoom=True).to_dict()
+    page_file = tmp_path / "health.html"
+    page_file.write_text(vlc.vegalite_to_html(spec, bundle=True, renderer="svg"))
+    with browser_page() as page:
+        outside = block_outside_requests(page)
+        page.goto(page_file.as_uri())
+        chart = page.locator(".vega-embed").first
+        chart.locator("g.mark-symbol path").first.wait_for(state="attached")
+        before = tick_labels(chart)
+        assert len(before) == 7, before
+        panels = chart.locator("g.role-scope")
+        after = wheel_zoom(page, chart, panels.nth(3))
+        assert all(a != b for a, b in zip(after, before, strict=True)), (before, after)
+        assert len(set(after)) == 1, "every panel shows the same dates"
+        box = panels.nth(0).bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2, steps=5)
+        page.mouse.up()
+        page.wait_for_function(
+            f"([el, old]) => JSON.stringify(({X_TICKS_JS})(el)) !== old",
+            arg=[chart.element_handle(), json.dumps(after, separators=(",", ":"))],
+            timeout=10_000,
+        )
+        panned = tick_labels(chart)
+        assert panned != after and len(set(panned)) == 1, (after, panned)
+        screenshot(page, tmp_path, "health-panels-zoomed.png")
+        assert outside == [] and page.errors == [], (outside, page.errors)

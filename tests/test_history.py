@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from builders import shift_dates
+from builders import LSR, weekly_snapshots
 
 from odr_analysis import charts, notebook
 from odr_analysis.engine import odr
@@ -41,27 +41,10 @@ def _example() -> dict[str, Any]:
     pytest.skip("Amazon's schema example is not on this machine")
 
 
-# Late shipment rate (30 days) written into each snapshot: 6.41%, 3.61%, 0.81%.
-LSR = {-14: 0.0641, -7: 0.0361, 0: 0.0081}
-
-
 @pytest.fixture(scope="module")
 def snapshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """summit-outdoor with three weekly snapshots instead of its one account-health.json."""
-    folder = tmp_path_factory.mktemp("history") / "summit-outdoor"
-    shutil.copytree(SAMPLE / "summit-outdoor", folder)
-    base = json.loads((folder / "account-health.json").read_text())
-    (folder / "account-health.json").unlink()
-    for days, rate in LSR.items():
-        doc = shift_dates(base, days)
-        metrics = doc["performanceMetrics"][0]
-        metrics["lateShipmentRate"]["rate"] = rate
-        metrics["accountHealthRating"]["ahrScore"] = 300 + days
-        if days == -14:
-            doc["accountStatuses"][0]["status"] = "NORMAL"
-        day = D + dt.timedelta(days=days)
-        (folder / f"account-health-{day.isoformat()}.json").write_text(json.dumps(doc))
-    return folder
+    return weekly_snapshots(tmp_path_factory.mktemp("history") / "summit-outdoor")
 
 
 @pytest.fixture(scope="module")
@@ -292,6 +275,31 @@ def test_health_history_chart_panels_and_data(history: pl.DataFrame) -> None:
     goal = [d for d in _datasets_of(lsr) if d and set(d[0]) == {"goal"}]
     assert goal == [[{"goal": 0.04}]]
     assert "Dashed: Amazon's target, under 4%." in _subtitle(lsr)
+
+
+def test_health_charts_zoom_their_snapshot_dates_together(history: pl.DataFrame) -> None:
+    """One zoom (an interval bound to the x scales) over every panel; Vega accepts it.
+
+    The panels zooming together in a browser: tests/test_browser_charts.py.
+    """
+    import warnings
+
+    import vl_convert as vlc
+
+    assert "params" not in charts.health_history_chart(history).to_dict()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # altair's warning about merging the panels' zooms
+        chart = charts.health_history_chart(history, zoom=True)
+        spec = chart.to_dict()
+    (zoom,) = spec["params"]
+    assert zoom["bind"] == "scales" and zoom["select"] == {"type": "interval", "encodings": ["x"]}
+    panels = [p for p in spec["concat"] if "layer" in p]
+    assert len(panels) == 7
+    assert charts.to_svg(spec).lstrip().startswith("<svg")  # Vega parses it (no duplicate)
+    vega = json.dumps(vlc.vegalite_to_vega(spec))  # the zoom in each panel, once
+    assert vega.count(f'"name": "{zoom["name"]}_tuple"') == len(panels)
+    (one,) = charts.health_metric_chart(history, "lateShipmentRate", zoom=True).to_dict()["params"]
+    assert one["bind"] == "scales"
 
 
 def _datasets_of(spec: dict[str, Any]) -> list[list[dict[str, Any]]]:

@@ -24,7 +24,7 @@ from conftest import NOTEBOOKS_DIR, ROOT, execute_notebook, notebook_paths, note
 from odr_analysis import notebook, words
 from odr_analysis.engine import odr
 from odr_analysis.headroom import defects_allowed
-from odr_analysis.panel import CHART_CLASS, CHART_DATA, CHART_TITLE, HEADLINE_CLASS, WhatIfPanel
+from odr_analysis.panel import CHART_CLASS, HEADLINE_CLASS, WhatIfPanel
 from odr_analysis.parts import prepare
 from odr_analysis.projection import Assumptions, project
 from odr_analysis.readers import Account, load_account
@@ -184,22 +184,19 @@ def test_02_panel_headline_and_chart(executed: Executed, sample: Account) -> Non
     expected = WhatIfPanel(sample, chart=False).last_state
     assert expected is not None and expected.headline.startswith("2.55% today, under 1% on ")
     assert f">{expected.headline}<" in headline
-    # The chart is a live altair JupyterChart (drawn in the browser, offline bundle) in the
-    # panel's chart box: its spec holds the first rows in the named dataset and the title
-    # parameter; slider moves then send only new rows (tests/test_panel.py).
+    # A headless run asks for static charts (ODR_STATIC_CHARTS=1): the panel follows, its
+    # chart an SVG drawn in the kernel in an Output widget (the live chart: tests/test_panel.py
+    # and the browser tests). The SVG stays small: nbclient hangs on large widget outputs.
     box = widget_with_class(nb, CHART_CLASS)
     (child,) = box["children"]
-    model = widget_models(nb)[child.removeprefix("IPY_MODEL_")]["state"]
-    spec = model["spec"]
-    (title,) = [p["value"] for p in spec["params"] if p["name"] == CHART_TITLE]
-    assert title == "summit-outdoor Amazon.com MFN: projected ODR"
-    rows = spec["datasets"][CHART_DATA]
+    model = widget_models(nb)[child.removeprefix("IPY_MODEL_")]
+    assert model["model_name"] == "OutputModel", model["model_name"]
+    (svg,) = cell_svgs_in_widgets(nb)
+    assert len(svg) < 100_000
+    text = svg_text(svg)
+    assert "summit-outdoor Amazon.com MFN: projected ODR" in text
+    assert "Chance ≥ target" in text and "Target 1%" in text, text
     assert expected.daily.height == 90
-    assert sum(r["series"].startswith("Expected") for r in rows) == 90
-    first = next(r for r in rows if r["series"].startswith("Expected"))
-    assert first["rate"] == pytest.approx(expected.daily.item(0, "expected_rate"))
-    assert "esm.sh" not in model.get("_esm", ""), "the offline bundle, no CDN import"
-    assert not cell_svgs_in_widgets(nb), "no SVG drawn in the kernel for the panel"
 
 
 def cell_svgs_in_widgets(nb: nbformat.NotebookNode) -> list[str]:

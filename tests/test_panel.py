@@ -45,7 +45,7 @@ def panel(sample: Account) -> WhatIfPanel:
 
 @pytest.fixture
 def drawing_panel(sample: Account) -> WhatIfPanel:
-    return WhatIfPanel(sample)
+    return WhatIfPanel(sample, live=True)
 
 
 def group_filter(key: tuple[str, str, str]) -> pl.Expr:
@@ -400,8 +400,33 @@ def test_another_channel_gets_its_own_live_chart(drawing_panel: WhatIfPanel) -> 
     assert title.startswith("summit-outdoor Amazon.com AFN")
 
 
-def test_the_svg_path_is_kept(sample: Account, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ODR_PANEL_LIVE", "0")
+@pytest.mark.parametrize(
+    ("environ", "live"),
+    [
+        ({}, True),
+        ({"ODR_PANEL_LIVE": "0"}, False),
+        ({"ODR_STATIC_CHARTS": "1"}, False),
+        ({"ODR_STATIC_CHARTS": "0"}, True),
+        ({"ODR_STATIC_CHARTS": "1", "ODR_PANEL_LIVE": "yes"}, True),
+        ({"ODR_STATIC_CHARTS": "0", "ODR_PANEL_LIVE": "off"}, False),
+    ],
+)
+def test_the_environment_chooses_the_chart_path(environ: dict[str, str], live: bool) -> None:
+    assert panel_module.live_by_default(environ) is live
+
+
+def test_a_flag_that_is_neither_yes_nor_no_is_named() -> None:
+    with pytest.raises(ValueError, match="ODR_STATIC_CHARTS must be 1 or 0, got 'maybe'"):
+        panel_module.live_by_default({"ODR_STATIC_CHARTS": "maybe"})
+
+
+@pytest.mark.parametrize("flag", [("ODR_PANEL_LIVE", "0"), ("ODR_STATIC_CHARTS", "1")])
+def test_the_svg_path_is_kept(
+    sample: Account, monkeypatch: pytest.MonkeyPatch, flag: tuple[str, str]
+) -> None:
+    monkeypatch.delenv("ODR_PANEL_LIVE", raising=False)
+    monkeypatch.delenv("ODR_STATIC_CHARTS", raising=False)
+    monkeypatch.setenv(*flag)
     panel = WhatIfPanel(sample)
     assert panel.live is False and panel.chart_view is None
     first = svg_of(panel)
@@ -423,6 +448,60 @@ def test_the_live_chart_of_a_state_is_an_altair_chart(panel: WhatIfPanel) -> Non
     spec = chart.to_dict()  # validates against the Vega-Lite schema
     assert len(expected_rows(spec["datasets"][CHART_DATA])) == 90
     assert isinstance(panel.chart_for(state), alt.TopLevelMixin)
+
+
+def test_the_live_chart_zooms_in_one_view_and_vega_accepts_it(panel: WhatIfPanel) -> None:
+    """The zoom is one selection in one view (the hover points) over a shared time axis.
+
+    A selection in two views of a layer repeats its signals and Vega refuses the whole spec
+    ("Duplicate signal name"): the browser then draws nothing. vl-convert runs Vega here.
+    """
+    import vl_convert as vlc
+
+    spec = panel.live_chart_for(panel.state()).to_dict()
+    (zoom,) = (p for p in spec["params"] if p["name"] == panel_module.ZOOM)
+    assert zoom["bind"] == "scales" and zoom["select"]["encodings"] == ["x"]
+    names = [layer.get("name") for layer in spec["vconcat"][0]["layer"]]
+    assert zoom["views"] == [n for n in names if n], names
+    assert zoom["views"][0].startswith(panel_module.POINTS_LAYER)
+    assert spec["resolve"] == {"scale": {"x": "shared"}}
+    vega = vlc.vegalite_to_vega(spec)
+    assert sum(s["name"] == f"{panel_module.ZOOM}_tuple" for s in signals_of(vega)) == 1
+
+
+def test_the_live_chart_module_applies_the_latest_update_to_new_views() -> None:
+    """altair's installed JupyterChart bundle, with its default export wrapped (one found)."""
+    panel_module._offline()
+    bundle = alt.JupyterChart._esm
+    module = panel_module.LiveChart._esm
+    assert panel_module.LiveChart._bundle is bundle
+    assert module.count("export default") == 1 and "as default}" not in module.replace(" ", "")
+    assert "export default { render: odrRenderCaughtUp }" in module
+    assert len(module) - len(bundle) < 2_000  # the bundle, not a second copy of it
+    with pytest.raises(ValueError, match="one 'export"):
+        panel_module.caught_up_esm("export default { render };")
+
+
+def test_a_chart_module_that_changed_still_draws_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    changed = "async function render(){}; export default { render };"
+    monkeypatch.setattr(alt.JupyterChart, "enable_offline", classmethod(lambda cls: None))
+    monkeypatch.setattr(alt.JupyterChart, "_esm", changed)
+    monkeypatch.setattr(panel_module.LiveChart, "_bundle", None)
+    monkeypatch.setattr(panel_module.LiveChart, "_esm", "")
+    with pytest.warns(UserWarning, match="shows its first rows until the next move"):
+        panel_module._offline()
+    assert panel_module.LiveChart._esm == changed
+
+
+def signals_of(vega: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every signal of a Vega spec, its groups' included."""
+    found = list(vega.get("signals", []))
+    for mark in vega.get("marks", []):
+        if mark.get("type") == "group":
+            found += signals_of(mark)
+    return found
 
 
 def test_without_chart_nothing_is_drawn(panel: WhatIfPanel) -> None:
