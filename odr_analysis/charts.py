@@ -1418,8 +1418,6 @@ def health_metric_chart(
     colour scale for all of them; default: this metric's). ``zoom=True``: the snapshot dates
     can be zoomed and panned, as in :func:`odr_over_time`.
     """
-    from odr_analysis.history import metric_name
-
     function = "health_metric_chart"
     need = [
         *("snapshot", "file", "metric", "channel", "detail", "window_start", "window_end"),
@@ -1427,7 +1425,7 @@ def health_metric_chart(
         *("target_condition", "meets_target"),
     ]
     frame = _frame(history, function, "history", need)
-    name = metric_name(metric)
+    name = words.metric_name(metric)
     title = title or name
     frame = frame.filter((pl.col("metric") == metric) & pl.col("value").is_not_null())
     if frame.is_empty():
@@ -1516,7 +1514,7 @@ def health_history_chart(
     aligned: the wheel over any panel zooms them all, dragging pans them, a double click
     resets them.
     """
-    from odr_analysis.history import METRIC_ORDER, metric_name
+    from odr_analysis.history import METRIC_ORDER
 
     function = "health_history_chart"
     frame = _frame(history, function, "history", ("snapshot", "file", "metric", "value"))
@@ -1537,9 +1535,9 @@ def health_history_chart(
         )
         if zero:
             metrics = [m for m in metrics if m not in zero]
-            named = ", ".join(metric_name(m).lower() for m in METRIC_ORDER if m in zero)
+            named = ", ".join(words.metric_name(m).lower() for m in METRIC_ORDER if m in zero)
             named += "".join(
-                f", {metric_name(m).lower()}" for m in sorted(zero) if m not in METRIC_ORDER
+                f", {words.metric_name(m).lower()}" for m in sorted(zero) if m not in METRIC_ORDER
             )
             subtitle += textwrap.wrap(f"None in any snapshot: {named}.", width=100)
     if not metrics:

@@ -53,6 +53,7 @@ import polars as pl
 from odr_analysis.readers import Account
 from odr_analysis.reconcile import reconcile
 from odr_analysis.rules import OdrRules
+from odr_analysis.words import METRIC_NAMES, metric_name
 
 __all__ = [
     "HISTORY_SCHEMA",
@@ -96,32 +97,6 @@ HISTORY_SCHEMA: Final = pl.Schema(
 )
 """Columns of :func:`health_history`."""
 
-METRIC_NAMES: Final[Mapping[str, str]] = {
-    "orderDefectRate": "Order Defect Rate",
-    "lateShipmentRate": "Late shipment rate",
-    "preFulfillmentCancellationRate": "Pre-fulfilment cancel rate",
-    "validTrackingRate": "Valid tracking rate",
-    "onTimeDeliveryRate": "On-time delivery rate",
-    "unitOnTimeDeliveryRate": "Unit on-time delivery rate",
-    "invoiceDefectRate": "Invoice defect rate",
-    "accountHealthRating": "Account Health Rating",
-    "accountStatus": "Account status",
-    "listingPolicyViolations": "Listing policy violations",
-    "productAuthenticityCustomerComplaints": "Product authenticity complaints",
-    "productConditionCustomerComplaints": "Product condition complaints",
-    "productSafetyCustomerComplaints": "Product safety complaints",
-    "foodAndProductSafetyIssues": "Food and product safety issues",
-    "receivedIntellectualPropertyComplaints": "Received intellectual property complaints",
-    "suspectedIntellectualPropertyViolations": "Suspected intellectual property violations",
-    "restrictedProductPolicyViolations": "Restricted product policy violations",
-    "customerProductReviewsPolicyViolations": "Customer product reviews policy violations",
-    "otherPolicyViolations": "Other policy violations",
-    "documentRequests": "Document requests",
-    "policyViolationWarnings": "Policy violation warnings",
-    "warningStates": "Warnings",
-}
-"""Each metric of the account-health report in words (:func:`metric_name` for any other)."""
-
 METRIC_ORDER: Final = tuple(METRIC_NAMES)
 """The order in which the metrics are listed: the ODR, the shipping metrics, the rating, the
 policy metrics; a metric Amazon adds later comes after them, by name."""
@@ -145,19 +120,6 @@ _SNAPSHOT_NAME: Final = re.compile(
 _LIST_ITEM: Final = re.compile(r"^(?P<base>.+?)(?:List)?\[(?P<index>\d+)\]$")
 FILE_NAME: Final = "file name"
 WINDOWS: Final = "report windows"
-
-
-def metric_name(metric: str) -> str:
-    """A metric of the account-health report in words: ``lateShipmentRate`` -> ``Late
-    shipment rate``; a key Amazon adds later is split at its capitals.
-
-    >>> metric_name("preFulfillmentCancellationRate"), metric_name("newShinyMetric")
-    ('Pre-fulfilment cancel rate', 'New shiny metric')
-    """
-    if metric in METRIC_NAMES:
-        return METRIC_NAMES[metric]
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", metric).lower()
-    return spaced[:1].upper() + spaced[1:]
 
 
 def _name_date(file: str) -> tuple[dt.date, int] | None:

@@ -342,3 +342,52 @@ def wheel_zoom(page: Any, chart: Any, over: Any) -> list[str]:
         timeout=10_000,
     )
     return tick_labels(chart)
+
+
+# --- JupyterLab: serve the project, run a notebook, check the page ---------------------------
+
+#: JavaScript: whether the kernel of the notebook in front is idle.
+KERNEL_IDLE_JS = (
+    "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session"
+    "?.kernel?.status === 'idle'"
+)
+
+
+@contextlib.contextmanager
+def jupyterlab(root: Path, base: Path) -> Iterator[str]:
+    """JupyterLab serving ``root`` on a free local port until the block ends; yields its URL.
+
+    Its settings, runtime files and log (``jupyterlab.log``) are under ``base``.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with serve(
+        jupyterlab_command(root, base, port),
+        ready_url=f"{url}/api/status",
+        cwd=root,
+        log=base / "jupyterlab.log",
+        env=jupyter_env(base / "jupyter"),
+    ):
+        yield url
+
+
+def run_all_cells(page: Any, url: str, notebook: str) -> None:
+    """Open ``notebook`` in JupyterLab (a fresh workspace), wait for its kernel, run every cell.
+
+    Returns once the run has started; the caller waits for what the notebook shows.
+    """
+    page.goto(f"{url}/lab/tree/{notebook}?reset", wait_until="domcontentloaded")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+    page.wait_for_function(KERNEL_IDLE_JS)
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+
+def check_jupyterlab_page(page: Any, outside: list[str]) -> None:
+    """No error output in any cell, no page error, no request that left the machine; then the
+    kernels are shut down (the server stops cleanly)."""
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    assert errors.count() == 0, errors.all_inner_texts()
+    assert page.errors == [], page.errors
+    assert outside == [], f"{len(outside)} requests left the machine: {outside}"
+    page.evaluate("window.jupyterapp.serviceManager.sessions.shutdownAll()")

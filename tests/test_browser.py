@@ -26,11 +26,14 @@ from browser_util import (
     axis_labels,
     block_outside_requests,
     browser_page,
+    check_jupyterlab_page,
     copy_project_files,
     free_port,
     jupyter_env,
+    jupyterlab,
     offline_voila_template,
     require_browser,
+    run_all_cells,
     screenshot,
     serve,
     tick_labels,
@@ -199,29 +202,10 @@ def show_panel(page: Any) -> None:
 
 
 def test_panel_in_jupyterlab(project_copy: Path, tmp_path: Path) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = browser_util.jupyterlab_command(project_copy, tmp_path, port)
-    with (
-        serve(
-            command,
-            ready_url=f"{url}/api/status",
-            cwd=project_copy,
-            log=tmp_path / "jupyterlab.log",
-            env=jupyter_env(tmp_path / "jupyter"),
-        ),
-        browser_page() as page,
-    ):
+    with jupyterlab(project_copy, tmp_path) as url, browser_page() as page:
         page.set_default_timeout(TIMEOUT_MS)
         outside = block_outside_requests(page)
-        page.goto(f"{url}/lab/tree/{NOTEBOOK}?reset", wait_until="domcontentloaded")
-        page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
-        page.wait_for_function(
-            "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session"
-            "?.kernel?.status === 'idle'"
-        )
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        run_all_cells(page, url, NOTEBOOK)
         wait_for_live_chart(page)
         show_panel(page)
         check_tooltip(hover_last_day(page))
@@ -234,13 +218,7 @@ def test_panel_in_jupyterlab(project_copy: Path, tmp_path: Path) -> None:
         screenshot(page, tmp_path, "jupyterlab-panel-after-slider.png")
         assert after != before
         check_new_view_shows_the_latest(page, tmp_path, zoomed)
-        errors = page.locator(
-            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-        )
-        assert errors.count() == 0, errors.all_inner_texts()
-        assert page.errors == [], page.errors
-        assert outside == [], f"{len(outside)} requests left the machine: {outside}"
-        page.evaluate("window.jupyterapp.serviceManager.sessions.shutdownAll()")
+        check_jupyterlab_page(page, outside)
 
 
 def test_panel_in_voila(project_copy: Path, tmp_path: Path) -> None:

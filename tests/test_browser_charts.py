@@ -24,16 +24,19 @@ from typing import Any
 
 import pytest
 from browser_util import (
+    KERNEL_IDLE_JS,
     X_TICKS_JS,
     axis_labels,
     block_outside_requests,
     browser_page,
+    check_jupyterlab_page,
     copy_project_files,
     free_port,
     jupyter_env,
-    jupyterlab_command,
+    jupyterlab,
     offline_voila_template,
     require_browser,
+    run_all_cells,
     screenshot,
     serve,
     tick_labels,
@@ -104,45 +107,18 @@ def history_chart(page: Any) -> Any:
 
 
 def test_history_chart_in_jupyterlab(project_copy: Path, tmp_path: Path) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with (
-        serve(
-            jupyterlab_command(project_copy, tmp_path, port),
-            ready_url=f"{url}/api/status",
-            cwd=project_copy,
-            log=tmp_path / "jupyterlab.log",
-            env=jupyter_env(tmp_path / "jupyter"),
-        ),
-        browser_page() as page,
-    ):
+    with jupyterlab(project_copy, tmp_path) as url, browser_page() as page:
         outside = block_outside_requests(page)
         page.set_default_timeout(TIMEOUT_MS)
-        page.goto(f"{url}/lab/tree/{NOTEBOOK}?reset", wait_until="domcontentloaded")
-        page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
-        page.wait_for_function(
-            "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session"
-            "?.kernel?.status === 'idle'"
-        )
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        run_all_cells(page, url, NOTEBOOK)
         # Until the notebook has run to its end (JupyterLab scrolls to the running cell).
         page.locator(".jp-Cell").filter(has_text="charts.reconcile_history_chart(").locator(
             ".vega-embed svg.marks"
         ).first.wait_for(state="attached")
-        page.wait_for_function(
-            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-            " === 'idle'"
-        )
+        page.wait_for_function(KERNEL_IDLE_JS)
         check_history_chart(page, history_chart(page), tmp_path, "jupyterlab-history")
-        errors = page.locator(
-            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-        )
-        assert errors.count() == 0, errors.all_inner_texts()
         assert page.locator(".jp-RenderedSVG").count() == 0, "no static chart in JupyterLab"
-        assert outside == [], f"requests that would leave the machine: {outside}"
-        assert page.errors == [], page.errors
-        page.evaluate("window.jupyterapp.serviceManager.sessions.shutdownAll()")
+        check_jupyterlab_page(page, outside)
 
 
 def test_history_chart_in_voila(project_copy: Path, tmp_path: Path) -> None:

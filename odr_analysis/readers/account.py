@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,11 +64,11 @@ from odr_analysis.readers.feedback import (
     FEEDBACK_SCHEMA,
     FEEDBACK_WINDOW_DAYS,
     date_format_for,
+    looks_like_feedback,
     read_feedback_file,
 )
 from odr_analysis.readers.finances import merge_financial_events, read_financial_events_file
 from odr_analysis.readers.health import HEALTH_ODR_SCHEMA, METRICS_SCHEMA, read_account_health
-from odr_analysis.readers.marketplaces import AMAZON_ORDER_ID
 from odr_analysis.readers.orders import (
     MCF_REASON,
     ORDERS_FORMATS,
@@ -225,21 +224,7 @@ def recognise_file(
             file=str(path),
         )
     text = head.data.decode("utf-8", errors="replace")
-    return recognise(head.first_line, text) or (FEEDBACK if _feedback_layout(text) else None)
-
-
-def _feedback_layout(text: str) -> bool:
-    """Whether the data lines of a tab-separated head look like the feedback report's six
-    columns (any header): a rating in column 2 and an Amazon order id in column 5."""
-    lines = [line.rstrip("\r").split("\t") for line in text.split("\n")[1:20] if line.strip()]
-    if not lines or any(len(fields) not in (6, 7) for fields in lines):
-        return False
-    order_id = re.compile(AMAZON_ORDER_ID)
-    return all(
-        re.fullmatch(r"[1-5](?:[.,]0+)?", fields[1].strip()) is not None
-        and order_id.match(fields[4].strip()) is not None
-        for fields in lines
-    )
+    return recognise(head.first_line, text) or (FEEDBACK if looks_like_feedback(text) else None)
 
 
 def detect_format(

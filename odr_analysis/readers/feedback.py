@@ -75,6 +75,7 @@ __all__ = [
     "date_format_for",
     "describe_date_format",
     "is_feedback_header",
+    "looks_like_feedback",
     "parse_feedback_date",
     "read_feedback_file",
 ]
@@ -225,6 +226,32 @@ seller whose reports are in English), else by position when the values prove the
 # Amazon's column order: the canonical column at each position (position 6 is Rater Email).
 _LAYOUT: Final = ("date", "rating", "comments", "response", "order_id")
 _LAYOUT_NAMES: Final = "Date, Rating, Comments, Your Response, Order ID, Rater Email"
+
+
+def looks_like_feedback(head: str) -> bool:
+    r"""Whether the data lines of a tab-separated file's head (its first 20 lines) have the
+    feedback report's layout, whatever its header: six columns (seven with Amazon's status),
+    a 1-5 rating (``1.0`` too) in the Rating column, an Amazon order id in the Order ID column.
+
+    Only a first guess, to recognise a file: reading it by position
+    (:func:`_read_by_position`) then proves the layout on every line, or refuses the file.
+
+    >>> looks_like_feedback("Fecha\tNota\tX\tY\tPedido\tZ\n01/02/26\t1\tbad\t\t"
+    ...                     "111-1234567-1234567\tx\n")
+    True
+    """
+    lines = [line.rstrip("\r").split("\t") for line in head.split("\n")[1:20] if line.strip()]
+    if not lines or any(
+        len(fields) not in (len(_LAYOUT) + 1, len(_LAYOUT) + 2) for fields in lines
+    ):
+        return False
+    rating, order = _LAYOUT.index("rating"), _LAYOUT.index("order_id")
+    order_id = re.compile(AMAZON_ORDER_ID)
+    return all(
+        re.fullmatch(r"[1-5](?:[.,]0+)?", fields[rating].strip()) is not None
+        and order_id.match(fields[order].strip()) is not None
+        for fields in lines
+    )
 
 
 def _spellings(name: str) -> list[str]:

@@ -23,7 +23,6 @@ import polars as pl
 
 from odr_analysis import charts, words
 from odr_analysis.dropoff import DropoffCalendar
-from odr_analysis.history import metric_name
 from odr_analysis.htmlsafe import Column, escape, table
 from odr_analysis.report.data import ReportData
 from odr_analysis.schema import CHANGE_PARTS, COMPONENT_OF_KIND, GROUP_KEYS
@@ -784,7 +783,7 @@ def _target_words(row: Mapping[str, Any]) -> str:
 
 def _history_metric(row: Mapping[str, Any]) -> str:
     """The metric's name in the table, with its channel or window when it has several."""
-    name = metric_name(str(row["metric"]))
+    name = words.metric_name(str(row["metric"]))
     if row["channel"] is not None:
         return f"{name}, {_prose(str(row['channel']))}"
     if row["detail"] is not None:
@@ -804,7 +803,7 @@ def _status_story(frame: pl.DataFrame, metric: str) -> str | None:
         return None
     statuses = rows["status"].to_list()
     days = rows["snapshot"].to_list()
-    name = metric_name(metric)
+    name = words.metric_name(metric)
     last = statuses[-1]
     if all(s == last for s in statuses):
         every = "on every snapshot" if len(statuses) > 1 else "on the one snapshot"

@@ -1,7 +1,9 @@
-"""The names of things: each defect kind, channel, status and cause of a change, in its forms."""
+"""The names of things: each defect kind, channel, status and cause of a change, in its forms,
+and the metrics of Amazon's account-health report."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Final, NamedTuple
 
@@ -11,11 +13,13 @@ __all__ = [
     "CAUSES",
     "CHANNELS",
     "KINDS",
+    "METRIC_NAMES",
     "STATUSES",
     "ChannelWords",
     "KindWords",
     "StatusWords",
     "group_label",
+    "metric_name",
     "sentence",
     "status_legend",
 ]
@@ -146,3 +150,44 @@ def group_label(
     'acme Amazon.com MFN'
     """
     return " ".join(str(row[key]) for key in keys)
+
+
+METRIC_NAMES: Final[Mapping[str, str]] = {
+    "orderDefectRate": "Order Defect Rate",
+    "lateShipmentRate": "Late shipment rate",
+    "preFulfillmentCancellationRate": "Pre-fulfilment cancel rate",
+    "validTrackingRate": "Valid tracking rate",
+    "onTimeDeliveryRate": "On-time delivery rate",
+    "unitOnTimeDeliveryRate": "Unit on-time delivery rate",
+    "invoiceDefectRate": "Invoice defect rate",
+    "accountHealthRating": "Account Health Rating",
+    "accountStatus": "Account status",
+    "listingPolicyViolations": "Listing policy violations",
+    "productAuthenticityCustomerComplaints": "Product authenticity complaints",
+    "productConditionCustomerComplaints": "Product condition complaints",
+    "productSafetyCustomerComplaints": "Product safety complaints",
+    "foodAndProductSafetyIssues": "Food and product safety issues",
+    "receivedIntellectualPropertyComplaints": "Received intellectual property complaints",
+    "suspectedIntellectualPropertyViolations": "Suspected intellectual property violations",
+    "restrictedProductPolicyViolations": "Restricted product policy violations",
+    "customerProductReviewsPolicyViolations": "Customer product reviews policy violations",
+    "otherPolicyViolations": "Other policy violations",
+    "documentRequests": "Document requests",
+    "policyViolationWarnings": "Policy violation warnings",
+    "warningStates": "Warnings",
+}
+"""Each metric of the account-health report in words (:func:`metric_name` for any other), in
+the order of :data:`odr_analysis.history.METRIC_ORDER`."""
+
+
+def metric_name(metric: str) -> str:
+    """A metric of the account-health report in words: ``lateShipmentRate`` -> ``Late
+    shipment rate``; a key Amazon adds later is split at its capitals.
+
+    >>> metric_name("preFulfillmentCancellationRate"), metric_name("newShinyMetric")
+    ('Pre-fulfilment cancel rate', 'New shiny metric')
+    """
+    if metric in METRIC_NAMES:
+        return METRIC_NAMES[metric]
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", metric).lower()
+    return spaced[:1].upper() + spaced[1:]
