@@ -229,8 +229,8 @@ _LAYOUT_NAMES: Final = "Date, Rating, Comments, Your Response, Order ID, Rater E
 
 
 def looks_like_feedback(head: str) -> bool:
-    r"""Whether the data lines of a tab-separated file's head (its first 20 lines) have the
-    feedback report's layout, whatever its header: six columns (seven with Amazon's status),
+    r"""Whether the data lines among a tab-separated file's first 20 lines have the feedback
+    report's layout, whatever its header: six columns (seven with Amazon's status),
     a 1-5 rating (``1.0`` too) in the Rating column, an Amazon order id in the Order ID column.
 
     Only a first guess, to recognise a file: reading it by position
