@@ -205,16 +205,23 @@ def _title(text: str, subtitle: str | list[str] | None = None) -> alt.Title:
     return alt.Title(text, subtitle=subtitle or [], anchor="start")
 
 
+def _window_tips(rate: str) -> list[alt.Tooltip]:
+    """Tooltip lines of one window: its order dates, its counts and its rate (column ``rate``)."""
+    return [
+        _date_tip("window_start", "Window from (order date)"),
+        _date_tip("window_end", "Window to (order date)"),
+        alt.Tooltip("order_count:Q", title="Orders in window", format=","),
+        alt.Tooltip("defective_orders:Q", title="Defective orders", format=","),
+        alt.Tooltip(f"{rate}:Q", title="ODR", format=".2%"),
+    ]
+
+
 def _day_tooltip() -> list[alt.Tooltip]:
     """The tooltip of one report date of a channel: its window, counts and rate."""
     return [
         alt.Tooltip("channel:N", title="Channel"),
         _date_tip("as_of", "Report date"),
-        _date_tip("window_start", "Window from (order date)"),
-        _date_tip("window_end", "Window to (order date)"),
-        alt.Tooltip("order_count:Q", title="Orders in window", format=","),
-        alt.Tooltip("defective_orders:Q", title="Defective orders", format=","),
-        alt.Tooltip("odr:Q", title="ODR", format=".2%"),
+        *_window_tips("odr"),
     ]
 
 
@@ -1614,11 +1621,7 @@ def reconcile_history_chart(
         alt.Tooltip("channel:N", title="Channel"),
         alt.Tooltip("source:N", title="Whose"),
         _date_tip("snapshot", "Snapshot"),
-        _date_tip("window_start", "Window from (order date)"),
-        _date_tip("window_end", "Window to (order date)"),
-        alt.Tooltip("order_count:Q", title="Orders in window", format=","),
-        alt.Tooltip("defective_orders:Q", title="Defective orders", format=","),
-        alt.Tooltip("rate:Q", title="ODR", format=".2%"),
+        *_window_tips("rate"),
     ]
     base = alt.Chart(long).encode(x=x, y=_rate_y("rate"), color=_channel_color(lines=True))
     layers: list[alt.Chart] = [

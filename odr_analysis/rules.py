@@ -19,7 +19,15 @@ from typing import TypeVar
 import numpy as np
 import polars as pl
 
-__all__ = ["OdrRules", "Window", "day_number", "from_day_number", "to_date", "whole_days"]
+__all__ = [
+    "OdrRules",
+    "Window",
+    "date_arg",
+    "day_number",
+    "from_day_number",
+    "to_date",
+    "whole_days",
+]
 
 #: A day number (days since 1970-01-01) or many: an int, a numpy array or a polars expression.
 Days = TypeVar("Days", int, np.ndarray, pl.Expr)
@@ -225,6 +233,16 @@ def to_date(value: dt.date | str, name: str) -> dt.date:
         except ValueError:
             raise ValueError(f"{name} must be a date as YYYY-MM-DD, got {value!r}") from None
     raise TypeError(f"{name} must be a datetime.date or 'YYYY-MM-DD' string, got {value!r}")
+
+
+def date_arg(value: str) -> dt.date:
+    """A command-line date (an ``argparse`` type): ``YYYY-MM-DD``, or argparse's usage error."""
+    import argparse
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date as YYYY-MM-DD: {value!r}") from None
 
 
 def whole_days(value: int, name: str, *, minimum: int) -> int:

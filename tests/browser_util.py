@@ -282,23 +282,48 @@ CHART_SIGNATURE_JS = """(selector) => {
 
 
 def offline_voila_template(base: Path) -> tuple[dict[str, str], list[str]]:
-    """Voila's ``lab`` template without its two font-awesome links to cdn.jsdelivr.net.
+    """Voila's ``lab`` template without its links to cdn.jsdelivr.net, as ``make app`` serves
+    it (``scripts/voila_offline_template.py``), written under ``base``.
 
-    Voila 0.5's ``lab/index.html.j2`` links the icon font's stylesheets from a CDN (icons
-    only; nothing of the panel needs them). This writes a copy without those links as the
-    template ``odr-offline`` under ``base`` and returns the environment (``JUPYTER_PATH``) and
-    the Voila arguments that select it, so that a page asks nothing from outside the machine.
+    Returns the environment (``JUPYTER_PATH``) and the Voila arguments that select it, so
+    that a page asks nothing from outside the machine.
     """
+    import importlib.util
+
+    script = ROOT / "scripts" / "voila_offline_template.py"
+    spec = importlib.util.spec_from_file_location("voila_offline_template", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folder = module.write_template(base / "voila" / "templates")
+    return {"JUPYTER_PATH": str(base)}, [f"--template={folder.name}"]
+
+
+@contextlib.contextmanager
+def voila(root: Path, notebook: str, base: Path) -> Iterator[str]:
+    """Voila serving ``notebook`` (in ``root``) on a free local port with the offline
+    template, until the block ends; yields its URL. Its files and log are under ``base``."""
     import sys
 
-    source = Path(sys.prefix) / "share" / "jupyter" / "voila" / "templates" / "lab"
-    folder = base / "voila" / "templates" / "odr-offline"
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = (source / "index.html.j2").read_text().splitlines(keepends=True)
-    kept = [line for line in lines if "cdn.jsdelivr.net" not in line]
-    (folder / "index.html.j2").write_text("".join(kept))
-    (folder / "conf.json").write_text('{"base_template": "lab"}\n')
-    return {"JUPYTER_PATH": str(base)}, ["--template=odr-offline"]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    template_env, template_args = offline_voila_template(base / "voila-template")
+    command = [
+        str(Path(sys.executable).with_name("voila")),
+        notebook,
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        *template_args,
+    ]
+    with serve(
+        command,
+        ready_url=f"{url}/",
+        cwd=root,
+        log=base / "voila.log",
+        env={**jupyter_env(base / "jupyter"), **template_env},
+    ):
+        yield url
 
 
 # --- zoom (a Vega interval selection bound to the time scale) ---------------------------------

@@ -158,3 +158,13 @@ def run_notebook(tmp_path: Path) -> Callable[..., nbformat.NotebookNode]:
         return execute_notebook(path, parameters, save_to=tmp_path / Path(path).name)
 
     return run
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A throw-away copy of ``notebooks/`` and ``data/sample/`` for a browser test to serve
+    (skips, or fails in CI, without the browser: :func:`browser_util.require_browser`)."""
+    from browser_util import copy_project_files, require_browser
+
+    require_browser()
+    return copy_project_files(tmp_path / "work")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +26,12 @@ from browser_util import (
     block_outside_requests,
     browser_page,
     check_jupyterlab_page,
-    copy_project_files,
-    free_port,
-    jupyter_env,
     jupyterlab,
-    offline_voila_template,
     require_browser,
     run_all_cells,
     screenshot,
-    serve,
     tick_labels,
+    voila,
     wheel_zoom,
 )
 
@@ -46,12 +41,6 @@ CHART = ".odr-whatif-chart"
 POINTS = "odr_panel_points"  # the chart's layer of (invisible) hover points, projected days
 REPORTED_POINTS = f"g.mark-symbol.role-mark:not([class*='{POINTS}'])"  # reported days
 TIMEOUT_MS = 180_000  # a busy 2-core CI box: starting a kernel and running the notebook
-
-
-@pytest.fixture
-def project_copy(tmp_path: Path) -> Path:
-    require_browser()
-    return copy_project_files(tmp_path / "work")
 
 
 def chart_signature(page: Any) -> str:
@@ -222,27 +211,7 @@ def test_panel_in_jupyterlab(project_copy: Path, tmp_path: Path) -> None:
 
 
 def test_panel_in_voila(project_copy: Path, tmp_path: Path) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        str(Path(sys.executable).with_name("voila")),
-        NOTEBOOK,
-        "--no-browser",
-        f"--port={port}",
-        "--Voila.ip=127.0.0.1",
-    ]
-    # Voila's lab template links an icon font from a CDN: the same template without it.
-    template_env, template_args = offline_voila_template(tmp_path / "voila-template")
-    with (
-        serve(
-            [*command, *template_args],
-            ready_url=f"{url}/",
-            cwd=project_copy,
-            log=tmp_path / "voila.log",
-            env={**jupyter_env(tmp_path / "jupyter"), **template_env},
-        ),
-        browser_page() as page,
-    ):
+    with voila(project_copy, NOTEBOOK, tmp_path) as url, browser_page() as page:
         page.set_default_timeout(TIMEOUT_MS)
         outside = block_outside_requests(page)
         page.goto(f"{url}/", wait_until="domcontentloaded")

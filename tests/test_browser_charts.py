@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from browser_util import (
     KERNEL_IDLE_JS,
     X_TICKS_JS,
@@ -30,16 +28,12 @@ from browser_util import (
     block_outside_requests,
     browser_page,
     check_jupyterlab_page,
-    copy_project_files,
-    free_port,
-    jupyter_env,
     jupyterlab,
-    offline_voila_template,
     require_browser,
     run_all_cells,
     screenshot,
-    serve,
     tick_labels,
+    voila,
     wheel_zoom,
 )
 
@@ -48,12 +42,6 @@ TIMEOUT_MS = 180_000  # a busy 2-core CI box: starting a kernel and running the 
 DAY = r"\d{2} [A-Z][a-z]{2} \d{4}"  # 23 Feb 2026 (words.CHART_DATE)
 LONG_DAY = r"\d{2} [A-Z][a-z]+ \d{4}"  # 23 February 2026 (Vega's description of an axis)
 TOOLTIP = "#vg-tooltip-element.visible"
-
-
-@pytest.fixture
-def project_copy(tmp_path: Path) -> Path:
-    require_browser()
-    return copy_project_files(tmp_path / "work")
 
 
 def check_history_chart(page: Any, chart: Any, folder: Path, prefix: str) -> None:
@@ -122,28 +110,7 @@ def test_history_chart_in_jupyterlab(project_copy: Path, tmp_path: Path) -> None
 
 
 def test_history_chart_in_voila(project_copy: Path, tmp_path: Path) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    # Voila's own template links Font Awesome's CSS on a CDN: a copy without those links.
-    template_env, template_args = offline_voila_template(tmp_path / "template")
-    command = [
-        str(Path(sys.executable).with_name("voila")),
-        NOTEBOOK,
-        "--no-browser",
-        f"--port={port}",
-        "--Voila.ip=127.0.0.1",
-        *template_args,
-    ]
-    with (
-        serve(
-            command,
-            ready_url=f"{url}/",
-            cwd=project_copy,
-            log=tmp_path / "voila.log",
-            env={**jupyter_env(tmp_path / "jupyter"), **template_env},
-        ),
-        browser_page() as page,
-    ):
+    with voila(project_copy, NOTEBOOK, tmp_path) as url, browser_page() as page:
         outside = block_outside_requests(page)
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(f"{url}/", wait_until="domcontentloaded")

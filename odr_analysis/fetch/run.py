@@ -71,6 +71,7 @@ from odr_analysis.fetch.plan import (
 from odr_analysis.fetch.settings import AccountSettings, SettingsError, find_accounts
 from odr_analysis.fetch.store import State, clean_parts, load_state, save_state, write_atomic
 from odr_analysis.readers.marketplaces import Marketplace
+from odr_analysis.rules import date_arg
 
 __all__ = [
     "EXIT_FAILED",
@@ -562,13 +563,6 @@ def summary(results: Sequence[AccountResult]) -> Iterator[str]:
             yield f"    stopped: {r.error}"
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="odr-fetch",
@@ -585,7 +579,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--since",
-        type=_date,
+        type=date_arg,
         metavar="YYYY-MM-DD",
         help=f"first order date to fetch (default on a first run: {DEFAULT_HISTORY_DAYS} days ago)",
     )

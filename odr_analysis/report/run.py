@@ -60,7 +60,7 @@ from odr_analysis.report.summary_json import (
     exit_code,
     summary_document,
 )
-from odr_analysis.rules import OdrRules, to_date
+from odr_analysis.rules import OdrRules, date_arg, to_date
 
 __all__ = [
     "AccountRun",
@@ -459,13 +459,6 @@ def _progress(echo: Callable[[str], None], result: AccountRun, done: int, total:
 # The command line.
 
 
-def _date_arg(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date as YYYY-MM-DD: {value!r}") from None
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="odr-report",
@@ -482,7 +475,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--date",
-        type=_date_arg,
+        type=date_arg,
         default=None,
         metavar="YYYY-MM-DD",
         help="the report date (default: the last day each account's data covers)",
@@ -492,7 +485,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--since",
-        type=_date_arg,
+        type=date_arg,
         default=None,
         metavar="YYYY-MM-DD",
         help="the last report's date, for the change and the trend (default: a week earlier)",
